@@ -1,0 +1,343 @@
+//! YAML reading with positions, under hard limits.
+//!
+//! A manifest is parsed once into a located tree, which gives two things: a
+//! plain `serde_json::Value` (what the typed loader and the JSON Schema both
+//! see, so they agree on what a scalar is) and a [`SourceMap`] from JSON
+//! pointers to line and column, so every later finding can point at the key
+//! or value it is about. serde-saphyr rejects duplicate keys and enforces the
+//! nesting, node and alias budgets that keep hostile files cheap.
+
+use crate::finding::Position;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use serde_saphyr::{Location, Spanned};
+use std::collections::HashMap;
+use std::fmt;
+
+/// The deepest nesting a manifest may have. Real manifests need about 6.
+pub const MAX_DEPTH: usize = 32;
+/// The most YAML nodes a manifest may have. A large real one has about 2,000.
+pub const MAX_NODES: usize = 50_000;
+/// The most aliases (`*name`) a manifest may use.
+pub const MAX_ALIASES: usize = 200;
+
+/// Where keys and values are in the source, by JSON pointer (`/tools/0/access`).
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    entries: HashMap<String, Located>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    key: Option<Position>,
+    value: Position,
+}
+
+impl SourceMap {
+    /// Where the value at `pointer` starts.
+    pub fn value(&self, pointer: &str) -> Option<Position> {
+        self.entries.get(pointer).map(|l| l.value)
+    }
+
+    /// Where the key of the entry at `pointer` is, falling back to the value
+    /// (for sequence items, which have no key).
+    pub fn key(&self, pointer: &str) -> Option<Position> {
+        self.entries.get(pointer).map(|l| l.key.unwrap_or(l.value))
+    }
+
+    /// The position of `pointer`'s key, or of the nearest ancestor that exists.
+    /// Used for findings about something missing: they point at the parent.
+    pub fn nearest(&self, pointer: &str) -> Option<Position> {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.key(p) {
+                return Some(pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+}
+
+/// Escape one JSON pointer token.
+pub fn pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// A YAML parse failure with its position.
+#[derive(Debug, Clone)]
+pub struct YamlError {
+    /// Which kind: `syntax`, `duplicate-key` or `limit`.
+    pub kind: YamlErrorKind,
+    /// The parser's message, without position prefix.
+    pub message: String,
+    /// Where it happened.
+    pub position: Option<Position>,
+}
+
+/// Kinds of YAML failure, each its own rule id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    /// Not valid YAML (includes tab indentation).
+    Syntax,
+    /// The same key twice in one mapping.
+    DuplicateKey,
+    /// Over a nesting, node or alias limit.
+    Limit,
+    /// A mapping key that is not a plain scalar.
+    ComplexKey,
+}
+
+/// Parse YAML text into a JSON value and a source map.
+pub fn parse(text: &str) -> Result<(Value, SourceMap), YamlError> {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_anchors = MAX_ALIASES;
+    budget.max_documents = 1;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    let mut options = serde_saphyr::options::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    let root: Spanned<Node> =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| classify(&e))?;
+    let mut map = SourceMap::default();
+    let value = convert(root, String::new(), None, &mut map)?;
+    Ok((value, map))
+}
+
+fn classify(e: &serde_saphyr::Error) -> YamlError {
+    let position = e.location().and_then(position);
+    let raw = e.without_snippet().to_string();
+    let message = strip_position_prefix(&raw).to_string();
+    let lower = message.to_ascii_lowercase();
+    let kind = if lower.contains("duplicate mapping key") {
+        YamlErrorKind::DuplicateKey
+    } else if lower.contains("budget")
+        || lower.contains("recursion limit")
+        || lower.contains("limit exceeded")
+    {
+        YamlErrorKind::Limit
+    } else {
+        YamlErrorKind::Syntax
+    };
+    let message = match kind {
+        YamlErrorKind::DuplicateKey => message
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(&message)
+            .to_string(),
+        _ => message,
+    };
+    YamlError {
+        kind,
+        message,
+        position,
+    }
+}
+
+fn strip_position_prefix(s: &str) -> &str {
+    let s = s.trim();
+    let s = s.strip_prefix("error: ").unwrap_or(s);
+    if let Some(rest) = s.strip_prefix("line ")
+        && let Some(i) = rest.find(": ")
+    {
+        return rest[i + 2..].trim();
+    }
+    s
+}
+
+fn position(l: Location) -> Option<Position> {
+    if l.line() == 0 {
+        return None;
+    }
+    Some(Position {
+        line: u32::try_from(l.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(l.column().max(1)).unwrap_or(u32::MAX),
+    })
+}
+
+fn convert(
+    node: Spanned<Node>,
+    pointer: String,
+    key: Option<Position>,
+    map: &mut SourceMap,
+) -> Result<Value, YamlError> {
+    let value_pos = position(node.referenced).unwrap_or_default();
+    map.entries.insert(
+        pointer.clone(),
+        Located {
+            key,
+            value: value_pos,
+        },
+    );
+    Ok(match node.value {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(b),
+        Node::Int(i) => Value::Number(i.into()),
+        Node::UInt(u) => Value::Number(u.into()),
+        Node::Float(f) => Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| YamlError {
+                kind: YamlErrorKind::Syntax,
+                message: format!("{f} is not a finite number"),
+                position: Some(value_pos),
+            })?,
+        Node::Str(s) => Value::String(s),
+        Node::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(convert(item, format!("{pointer}/{i}"), None, map)?);
+            }
+            Value::Array(out)
+        }
+        Node::Map(entries) => {
+            let mut out = Map::new();
+            for (k, v) in entries {
+                let key_pos = position(k.referenced);
+                let name = match k.value {
+                    Node::Str(s) => s,
+                    Node::Bool(b) => b.to_string(),
+                    Node::Int(i) => i.to_string(),
+                    Node::UInt(u) => u.to_string(),
+                    Node::Float(f) => f.to_string(),
+                    Node::Null => "null".to_string(),
+                    Node::Seq(_) | Node::Map(_) => {
+                        return Err(YamlError {
+                            kind: YamlErrorKind::ComplexKey,
+                            message:
+                                "mapping keys must be plain scalars, not sequences or mappings"
+                                    .into(),
+                            position: key_pos,
+                        });
+                    }
+                };
+                if out.contains_key(&name) {
+                    return Err(YamlError {
+                        kind: YamlErrorKind::DuplicateKey,
+                        message: format!("duplicate mapping key: {name}"),
+                        position: key_pos,
+                    });
+                }
+                let child = format!("{pointer}/{}", pointer_token(&name));
+                let value = convert(v, child, key_pos, map)?;
+                out.insert(name, value);
+            }
+            Value::Object(out)
+        }
+    })
+}
+
+/// A YAML node with located children.
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::UInt(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::Float(v as f64))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::Float(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Node, E> {
+        Err(E::custom("binary values are not allowed in a manifest"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(k) = access.next_key()? {
+            let v = access.next_value()?;
+            entries.push((k, v));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_pointers_to_positions() {
+        let (value, map) = parse("a: 1\nb:\n  - x\n  - c: true\n").expect("valid yaml");
+        assert_eq!(value["b"][1]["c"], Value::Bool(true));
+        assert_eq!(map.key("/b/1/c"), Some(Position { line: 4, column: 5 }));
+        assert_eq!(map.value("/b/1/c"), Some(Position { line: 4, column: 8 }));
+        assert_eq!(map.key("/b/0"), Some(Position { line: 3, column: 5 }));
+        assert_eq!(
+            map.nearest("/b/1/missing/deeper"),
+            Some(Position { line: 4, column: 5 })
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_position() {
+        let e = parse("a: 1\nb:\n  x: 1\n  x: 2\n").expect_err("duplicate");
+        assert_eq!(e.kind, YamlErrorKind::DuplicateKey);
+        assert_eq!(e.position.map(|p| p.line), Some(4));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_limit() {
+        let text = "[".repeat(10_000);
+        let e = parse(&text).expect_err("too deep");
+        assert_eq!(e.kind, YamlErrorKind::Limit, "{e:?}");
+    }
+}

@@ -1,0 +1,43 @@
+//! `agentctl digest PATH`
+
+use super::{CliError, CliResult, Context, Format, ui};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Print the canonical digest of a bundle directory.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The bundle directory.
+    pub path: PathBuf,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    if !args.path.is_dir() {
+        return Err(
+            CliError::usage(format!("{} is not a directory", args.path.display()))
+                .hinted("pass a bundle directory such as agents/NAME"),
+        );
+    }
+    let d = agentctl::digest::digest_dir(&args.path).map_err(|e| {
+        CliError::usage(e.to_string())
+            .hinted("bundles hold regular files with plain names only; remove the offending entry")
+    })?;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => {
+            let files: Vec<_> = d
+                .files
+                .iter()
+                .map(|f| serde_json::json!({"path": f.path, "sha256": f.hash.to_string(), "size": f.size}))
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *w,
+                &serde_json::json!({"digest": d.digest, "files": files}),
+            )?;
+            writeln!(w)
+        }
+        _ => writeln!(w, "{}", d.digest),
+    })?;
+    Ok(0)
+}

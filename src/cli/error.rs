@@ -1,0 +1,74 @@
+//! Errors at the edge: a message, a hint and an exit code.
+//!
+//! Exit codes (DESIGN.md): 0 success; 1 the answer is no; 2 usage error,
+//! unreadable input, not an agentctl repository; 3 conflict (retry is safe).
+
+use std::fmt;
+
+/// The answer is no: findings, a refused gate, a bad signature.
+pub const EXIT_NO: u8 = 1;
+/// Usage error, unreadable input, not an agentctl repository.
+pub const EXIT_USAGE: u8 = 2;
+/// The repository changed underneath; retrying is safe.
+pub const EXIT_CONFLICT: u8 = 3;
+
+/// An error the CLI reports and exits with.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub code: u8,
+    /// What went wrong (first line of the report).
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+/// Result of a command: an exit code or an error.
+pub type CliResult<T> = Result<T, CliError>;
+
+impl CliError {
+    /// A usage or input error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A refusal (exit 1).
+    pub fn refused(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_NO,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A conflict (exit 3).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_CONFLICT,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Add a hint.
+    pub fn hinted(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::usage(format!("I/O error: {e}"))
+    }
+}

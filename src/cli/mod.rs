@@ -1,0 +1,151 @@
+//! The command line: global options, the command enum, and dispatch.
+//!
+//! Each subcommand lives in its own file with an `Args` struct and a `run`
+//! function that makes one call into the library and renders the result.
+
+mod digest;
+pub mod error;
+mod schema;
+pub mod ui;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub use error::{CliError, CliResult};
+
+/// Ship AI agents like software: validate, diff, sign, promote and roll back
+/// versioned agent bundles through git.
+#[derive(Debug, Parser)]
+#[command(name = "agentctl", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// When to use color in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Print only data and errors; no status, progress or hints on success.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats. Each command accepts the ones that fit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: colored on a terminal, with snippets and hints.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// JUnit XML.
+    Junit,
+}
+
+impl Format {
+    /// The flag spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Github => "github",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+/// When to color output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check bundles: schema, files, readiness gates.
+    Validate(validate::Args),
+    /// Print the canonical digest of a bundle directory.
+    Digest(digest::Args),
+    /// Print the manifest's JSON Schema.
+    Schema(schema::Args),
+}
+
+/// Global context handed to every command.
+pub struct Context {
+    /// Parsed global options.
+    pub format: Format,
+    /// Quiet mode.
+    pub quiet: bool,
+    /// The terminal.
+    pub ui: ui::Ui,
+}
+
+impl Context {
+    /// Refuse a format this command does not support.
+    pub fn require_format(&self, allowed: &[Format]) -> CliResult<()> {
+        if allowed.contains(&self.format) {
+            return Ok(());
+        }
+        let names: Vec<_> = allowed.iter().map(|f| f.name()).collect();
+        Err(CliError::usage(format!(
+            "--format {} is not supported by this command",
+            self.format.name()
+        ))
+        .hinted(format!("use one of: {}", names.join(", "))))
+    }
+}
+
+/// Run the parsed command; returns the exit code.
+pub fn run(cli: Cli) -> CliResult<u8> {
+    if let Some(dir) = &cli.directory {
+        std::env::set_current_dir(dir).map_err(|e| {
+            CliError::usage(format!("cannot change to directory {}: {e}", dir.display()))
+                .hinted("-C takes an existing directory")
+        })?;
+    }
+    let ctx = Context {
+        format: cli.format,
+        quiet: cli.quiet,
+        ui: ui::Ui::new(cli.color, cli.quiet),
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&ctx, args),
+        Command::Digest(args) => digest::run(&ctx, args),
+        Command::Schema(args) => schema::run(&ctx, args),
+    }
+}
+
+/// The `agents/` directory of the repository around the current directory.
+fn repo_agents_dir() -> CliResult<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    let root = agentctl::repo::find_root(&cwd).ok_or_else(|| {
+        CliError::usage(format!(
+            "not an agentctl repository (no agentctl.toml in {} or any parent)",
+            cwd.display()
+        ))
+        .hinted("run `agentctl init`, use -C DIR, or pass bundle paths explicitly")
+    })?;
+    Ok(root.join("agents"))
+}
