@@ -14,6 +14,8 @@
 pub mod bundle;
 pub mod digest;
 pub mod finding;
+pub mod ops;
+pub mod policy;
 pub mod repo;
 pub mod report;
 pub mod schema;

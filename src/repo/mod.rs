@@ -1,5 +1,18 @@
 //! The repository agentctl manages: config, releases, environments, commits.
+//!
+//! Every state change goes through [`transaction`]: the new files are built
+//! as git objects first, the branch moves with a compare-and-swap, and only
+//! then is the work tree brought up to date, under a lock and with a journal
+//! so a process killed at any moment leaves the repository as before or as
+//! after (see the README, "Crash safety").
 
+pub mod config;
+pub mod environment;
+pub mod release;
+pub mod transaction;
+
+use config::{Config, ConfigError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// The config file that marks an agentctl repository's root.
@@ -11,4 +24,190 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|d| d.join(CONFIG_FILE).is_file())
         .map(Path::to_path_buf)
+}
+
+/// Why the repository cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// No agentctl.toml here or above.
+    #[error("not an agentctl repository (no agentctl.toml in {0} or any parent)")]
+    NotARepository(PathBuf),
+    /// agentctl.toml is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// git refused or failed.
+    #[error("git: {0}")]
+    Git(String),
+    /// The repository is in a state where changing it is unsafe.
+    #[error("{message}")]
+    Unsafe {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+    /// Another process holds the lock, or the branch moved.
+    #[error("{0}")]
+    Conflict(String),
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What happened.
+        message: String,
+    },
+    /// Repository content is inconsistent (a hand-edited file, a missing release).
+    #[error("{message}")]
+    Corrupt {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+}
+
+impl From<git2::Error> for RepoError {
+    fn from(e: git2::Error) -> Self {
+        RepoError::Git(e.message().to_string())
+    }
+}
+
+/// An opened agentctl repository.
+pub struct Repo {
+    /// The directory holding agentctl.toml.
+    pub root: PathBuf,
+    /// The git repository, when there is one.
+    pub git: Option<git2::Repository>,
+    /// `root` relative to the git work tree, `/`-terminated (empty at top).
+    pub prefix: String,
+    /// The parsed config.
+    pub config: Config,
+}
+
+/// An exclusive lock on the repository for one state change.
+pub struct Lock {
+    _file: File,
+}
+
+impl Repo {
+    /// Find and open the repository around `start`.
+    pub fn discover(start: &Path) -> Result<Repo, RepoError> {
+        let root = find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?;
+        Repo::open(&root)
+    }
+
+    /// Open the repository whose agentctl.toml is in `root`.
+    pub fn open(root: &Path) -> Result<Repo, RepoError> {
+        let config = Config::load(&root.join(CONFIG_FILE))?;
+        let git = git2::Repository::discover(root).ok();
+        let mut prefix = String::new();
+        if let Some(g) = &git
+            && let Some(wd) = g.workdir()
+        {
+            let wd = wd.canonicalize().map_err(|e| io_error(wd, e))?;
+            let r = root.canonicalize().map_err(|e| io_error(root, e))?;
+            if let Ok(rel) = r.strip_prefix(&wd) {
+                for c in rel.components() {
+                    prefix.push_str(&c.as_os_str().to_string_lossy());
+                    prefix.push('/');
+                }
+            }
+        }
+        let repo = Repo {
+            root: root.to_path_buf(),
+            git,
+            prefix,
+            config,
+        };
+        transaction::recover_if_needed(&repo)?;
+        Ok(repo)
+    }
+
+    /// The git repository, or an error saying agentctl needs one here.
+    pub fn git(&self) -> Result<&git2::Repository, RepoError> {
+        self.git.as_ref().ok_or_else(|| RepoError::Unsafe {
+            message: format!("{} is not inside a git repository", self.root.display()),
+            hint: "run `git init` (or `agentctl init`, which does it for you)".into(),
+        })
+    }
+
+    /// Take the repository's lock, failing at once if another process has it.
+    pub fn lock(&self) -> Result<Lock, RepoError> {
+        let dir = match &self.git {
+            Some(g) => g.commondir().to_path_buf(),
+            None => self.root.clone(),
+        };
+        let path = dir.join("agentctl.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(RepoError::Conflict(
+                "another agentctl process is changing this repository".into(),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
+        }
+    }
+
+    /// The path of a repository file given relative to the root.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Source bundle directory of an agent.
+    pub fn agent_dir(&self, name: &str) -> PathBuf {
+        self.root.join("agents").join(name)
+    }
+
+    /// Names of the source bundles under `agents/`, sorted.
+    pub fn agent_names(&self) -> Result<Vec<String>, RepoError> {
+        let dir = self.root.join("agents");
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let dirs = crate::validate::subdirectories(&dir).map_err(|e| RepoError::Io {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(dirs
+            .iter()
+            .filter(|d| d.join(crate::bundle::MANIFEST_FILE).exists())
+            .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect())
+    }
+
+    /// Check an environment name against the config.
+    pub fn environment(&self, name: &str) -> Result<(usize, &config::EnvironmentConfig), RepoError> {
+        self.config.environment(name).ok_or_else(|| RepoError::Unsafe {
+            message: format!("no environment `{name}` in agentctl.toml"),
+            hint: format!("environments: {}", self.config.environment_names().join(", ")),
+        })
+    }
+}
+
+/// Wrap an I/O error with its path.
+pub fn io_error(path: &Path, e: std::io::Error) -> RepoError {
+    RepoError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// The time operations record: now, or `AGENTCTL_NOW` (RFC 3339) so tests
+/// and reproducible demos get fixed clocks.
+pub fn now() -> jiff::Timestamp {
+    std::env::var("AGENTCTL_NOW")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
+/// Format a timestamp as RFC 3339 in UTC, to the second.
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

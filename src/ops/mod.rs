@@ -1,0 +1,99 @@
+//! Operations on the managed repository, one module per command.
+//!
+//! Each operation takes a [`Repo`] and options, and returns a report struct
+//! that the CLI renders; none of them print.
+
+pub mod history;
+pub mod init;
+pub mod mode;
+pub mod promote;
+pub mod release;
+pub mod rollback;
+pub mod status;
+
+use crate::repo::environment::{self, EnvState, Event};
+use crate::repo::transaction::{Outcome, Record};
+use crate::repo::{Repo, RepoError};
+use serde::Serialize;
+
+/// Options every state-changing operation shares.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Who is acting; defaults to the git identity.
+    pub actor: Option<String>,
+    /// Why (required for rollback and mode).
+    pub reason: Option<String>,
+    /// Commit, or write files only.
+    pub record: Record,
+}
+
+/// The actor: `--actor`, or `user.name <user.email>` from git config.
+pub fn actor(repo: &Repo, given: Option<&str>) -> Result<String, RepoError> {
+    if let Some(a) = given {
+        let a = a.trim();
+        if !a.is_empty() {
+            return Ok(a.to_string());
+        }
+    }
+    let from_git = repo.git.as_ref().and_then(|g| g.signature().ok()).and_then(|s| {
+        Some(format!("{} <{}>", s.name().ok()?, s.email().ok()?))
+    });
+    from_git.ok_or_else(|| RepoError::Unsafe {
+        message: "no actor: git has no user.name/user.email and --actor was not given".into(),
+        hint: "pass `--actor \"Name <email>\"` or set `git config user.name` and `user.email`".into(),
+    })
+}
+
+/// Read an environment's state and log, mapping errors.
+pub fn read_env(repo: &Repo, env: &str) -> Result<(EnvState, Vec<Event>), RepoError> {
+    environment::read(&repo.root, env).map_err(|message| RepoError::Corrupt {
+        message,
+        hint: "environment files are written by agentctl; restore them from git".into(),
+    })
+}
+
+/// The next operation number in a log.
+pub fn next_op(events: &[Event]) -> u64 {
+    events.iter().map(|e| e.op).max().unwrap_or(0) + 1
+}
+
+/// The commit (if any) a state change made, for reports.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "recorded", rename_all = "kebab-case")]
+pub enum Recorded {
+    /// One commit.
+    Commit {
+        /// Its id.
+        commit: String,
+    },
+    /// Files written without a commit.
+    FilesOnly,
+    /// Nothing changed.
+    Nothing,
+    /// A dry run: nothing written.
+    DryRun,
+}
+
+impl From<Outcome> for Recorded {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Committed(commit) => Recorded::Commit { commit },
+            Outcome::Written => Recorded::FilesOnly,
+        }
+    }
+}
+
+/// Append events to an environment's log text.
+pub fn log_with(repo: &Repo, env: &str, events: &[Event]) -> Result<Vec<u8>, RepoError> {
+    let path = repo.path(&environment::log_path(env));
+    let mut text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(crate::repo::io_error(&path, e)),
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&environment::format_events(events));
+    Ok(text.into_bytes())
+}

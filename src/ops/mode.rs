@@ -1,0 +1,121 @@
+//! `agentctl mode` (the operators' stop button) and `agentctl retire`.
+//!
+//! Neither is ever blocked by release gates or freeze windows: stopping an
+//! agent is always allowed.
+
+use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use crate::repo::environment::{Action, Event, Mode, log_path, state_path};
+use crate::repo::transaction::{self, Change, Message};
+use crate::repo::{Repo, RepoError, format_time, now};
+use serde::Serialize;
+
+/// What `mode` or `retire` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeReport {
+    /// Environment.
+    pub environment: String,
+    /// Agent.
+    pub agent: String,
+    /// Version running.
+    pub version: String,
+    /// Mode before.
+    pub previous_mode: Mode,
+    /// Mode after (`None`: retired).
+    pub mode: Option<Mode>,
+    /// The commit.
+    pub recorded: Recorded,
+}
+
+fn require_reason(opts: &WriteOptions, what: &str) -> Result<String, RepoError> {
+    opts.reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| RepoError::Unsafe {
+            message: format!("{what} needs a reason"),
+            hint: "pass --reason \"why\"; it is logged for the next person on call".into(),
+        })
+}
+
+/// Set an agent's mode in an environment. `mode: None` retires it.
+pub fn set_mode(repo: &Repo, env: &str, agent: &str, mode: Option<Mode>, opts: &WriteOptions) -> Result<ModeReport, RepoError> {
+    repo.environment(env)?;
+    let verb = if mode.is_some() { "a mode change" } else { "retiring an agent" };
+    let reason = require_reason(opts, verb)?;
+    let actor = actor(repo, opts.actor.as_deref())?;
+    let (lock, start) = transaction::begin(repo, opts.record)?;
+    let (state, events) = read_env(repo, env)?;
+    let pin = state.agents.get(agent).ok_or_else(|| RepoError::Unsafe {
+        message: format!("{agent} does not run in {env}"),
+        hint: "`agentctl status` shows what runs where".into(),
+    })?;
+    let mut report = ModeReport {
+        environment: env.to_string(),
+        agent: agent.to_string(),
+        version: pin.version.clone(),
+        previous_mode: pin.mode,
+        mode,
+        recorded: Recorded::Nothing,
+    };
+    if mode == Some(pin.mode) {
+        return Ok(report);
+    }
+    let time = format_time(now());
+    let op = next_op(&events);
+    let mut new_state = state.clone();
+    let (action, version, digest) = match mode {
+        Some(m) => {
+            let p = new_state.agents.get_mut(agent).expect("the pin was found above");
+            p.mode = m;
+            p.updated_at = time.clone();
+            p.updated_by = actor.clone();
+            (Action::Mode, Some(pin.version.clone()), Some(pin.digest.clone()))
+        }
+        None => {
+            new_state.agents.remove(agent);
+            (Action::Retire, None, None)
+        }
+    };
+    let event = Event {
+        op,
+        time,
+        action,
+        agent: agent.to_string(),
+        version,
+        digest,
+        previous_version: Some(pin.version.clone()),
+        previous_digest: Some(pin.digest.clone()),
+        mode,
+        previous_mode: Some(pin.mode),
+        actor: actor.clone(),
+        reason: Some(reason.clone()),
+    };
+    let changes = vec![
+        Change::write(state_path(env), new_state.to_yaml()),
+        Change::write(log_path(env), log_with(repo, env, std::slice::from_ref(&event))?),
+    ];
+    let subject = match mode {
+        Some(m) => format!("mode {agent} {} → {} in {env}", pin.mode, m),
+        None => format!("retire {agent} from {env}"),
+    };
+    let mut message = Message {
+        subject,
+        body: String::new(),
+        ..Message::default()
+    };
+    message.trailer("Action", action.as_str());
+    message.trailer("Environment", env);
+    message.trailer("Agent", agent);
+    message.trailer("Version", &pin.version);
+    message.trailer("Digest", &pin.digest);
+    if let Some(m) = mode {
+        message.trailer("Mode", m.as_str());
+    }
+    message.trailer("Actor", &actor);
+    message.trailer("Reason", &reason);
+    message.trailer("Op", &format!("{env}#{op}"));
+    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+    report.recorded = outcome.into();
+    Ok(report)
+}

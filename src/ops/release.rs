@@ -1,0 +1,175 @@
+//! `agentctl release NAME`: freeze a source bundle as an immutable release.
+
+use super::{Recorded, WriteOptions};
+use crate::bundle;
+use crate::digest::{self, BundleDigest};
+use crate::finding::Finding;
+use crate::repo::release::{ReleaseMeta, release_dir};
+use crate::repo::transaction::{self, Change, Message};
+use crate::repo::{Repo, RepoError, format_time, now};
+use serde::Serialize;
+
+/// Why a release was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The repository refused.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// No such source bundle.
+    #[error("no agent `{0}` under agents/")]
+    NoSuchAgent(String),
+    /// The bundle has validate errors.
+    #[error("{name} is not ready to release: {count} error(s)")]
+    NotReady {
+        /// Agent.
+        name: String,
+        /// Number of errors.
+        count: usize,
+        /// The findings.
+        findings: Vec<Finding>,
+    },
+    /// The version exists with other content.
+    #[error("{name} {version} is already released with digest {existing}; the bundle now digests to {current}")]
+    VersionReused {
+        /// Agent.
+        name: String,
+        /// Version.
+        version: String,
+        /// Recorded digest.
+        existing: String,
+        /// Digest of the source now.
+        current: String,
+    },
+}
+
+/// What `release` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseReport {
+    /// Agent.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Digest.
+    pub digest: String,
+    /// Whether this call created it (false: it already existed, a no-op).
+    pub created: bool,
+    /// Where it lives.
+    pub path: String,
+    /// The commit.
+    pub recorded: Recorded,
+}
+
+/// A source bundle checked and digested, ready to be frozen.
+pub struct Prepared {
+    /// The manifest's version.
+    pub version: String,
+    /// Its digest.
+    pub digest: BundleDigest,
+    /// Whether a release with this version and digest already exists.
+    pub exists: bool,
+}
+
+/// Check `agents/NAME` and compare with existing releases, writing nothing.
+pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
+    let dir = repo.agent_dir(name);
+    if !dir.join(bundle::MANIFEST_FILE).is_file() {
+        return Err(ReleaseError::NoSuchAgent(name.to_string()));
+    }
+    let checked = bundle::check_dir(&dir);
+    let errors: Vec<Finding> = checked.findings.iter().filter(|f| f.is_error()).cloned().collect();
+    let Some(loaded) = checked.manifest.filter(|_| errors.is_empty()) else {
+        return Err(ReleaseError::NotReady {
+            name: name.to_string(),
+            count: errors.len(),
+            findings: errors,
+        });
+    };
+    let version = loaded.manifest.version.clone();
+    let digest = digest::digest_dir(&dir).map_err(|e| RepoError::Corrupt {
+        message: e.to_string(),
+        hint: "bundles hold regular files with plain names only".into(),
+    })?;
+    let exists = match repo.release_meta(name, &version)? {
+        Some(meta) if meta.digest == digest.digest => true,
+        Some(meta) => {
+            return Err(ReleaseError::VersionReused {
+                name: name.to_string(),
+                version,
+                existing: meta.digest,
+                current: digest.digest,
+            });
+        }
+        None => false,
+    };
+    Ok(Prepared {
+        version,
+        digest,
+        exists,
+    })
+}
+
+/// The files and metadata of a new release.
+pub fn release_files(
+    repo: &Repo,
+    name: &str,
+    prepared: &Prepared,
+    actor: &str,
+) -> Result<(ReleaseMeta, Vec<Change>), RepoError> {
+    let source_commit = repo
+        .git
+        .as_ref()
+        .and_then(|g| g.head().ok())
+        .and_then(|h| h.target())
+        .map(|o| o.to_string());
+    let meta = ReleaseMeta {
+        name: name.to_string(),
+        version: prepared.version.clone(),
+        digest: prepared.digest.digest.clone(),
+        source_commit,
+        created_at: format_time(now()),
+        created_by: actor.to_string(),
+    };
+    let changes = repo.release_changes(name, &prepared.version, &prepared.digest, &meta)?;
+    Ok((meta, changes))
+}
+
+/// Release `agents/NAME`.
+pub fn release(repo: &Repo, name: &str, opts: &WriteOptions) -> Result<ReleaseReport, ReleaseError> {
+    let actor = super::actor(repo, opts.actor.as_deref())?;
+    let (lock, start) = transaction::begin(repo, opts.record)?;
+    let prepared = prepare(repo, name)?;
+    let path = release_dir(name, &prepared.version);
+    if prepared.exists {
+        return Ok(ReleaseReport {
+            name: name.into(),
+            version: prepared.version,
+            digest: prepared.digest.digest,
+            created: false,
+            path,
+            recorded: Recorded::Nothing,
+        });
+    }
+    let (meta, changes) = release_files(repo, name, &prepared, &actor)?;
+    let mut message = Message {
+        subject: format!("release {name} {}", meta.version),
+        body: format!("Froze agents/{name}/ as {path}/ ({} files).", prepared.digest.files.len()),
+        ..Message::default()
+    };
+    message.trailer("Action", "release");
+    message.trailer("Agent", name);
+    message.trailer("Version", &meta.version);
+    message.trailer("Digest", &meta.digest);
+    message.trailer("Actor", &actor);
+    if let Some(r) = &opts.reason {
+        message.trailer("Reason", r);
+    }
+    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+    Ok(ReleaseReport {
+        name: name.into(),
+        version: meta.version,
+        digest: meta.digest,
+        created: true,
+        path,
+        recorded: outcome.into(),
+    })
+}

@@ -1,0 +1,239 @@
+//! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`: pin an earlier
+//! release again, as a forward change.
+
+use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use crate::policy;
+use crate::repo::environment::{self, Action, Event, Pin, log_path, state_path};
+use crate::repo::transaction::{self, Change, Message};
+use crate::repo::{Repo, RepoError, format_time, now};
+use serde::Serialize;
+
+/// Options for a rollback.
+#[derive(Debug, Clone)]
+pub struct RollbackOptions {
+    /// Environment.
+    pub env: String,
+    /// One agent, or every agent the last promotion changed.
+    pub agent: Option<String>,
+    /// Target version (default: the one that ran before).
+    pub to: Option<String>,
+    /// Shared write options (reason required).
+    pub write: WriteOptions,
+}
+
+/// One agent's rollback.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackStep {
+    /// Agent.
+    pub agent: String,
+    /// Version running before.
+    pub from_version: String,
+    /// Version pinned after; `None` when the agent is removed because the
+    /// promotion being undone added it.
+    pub to_version: Option<String>,
+}
+
+/// What `rollback` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    /// Environment.
+    pub environment: String,
+    /// Steps taken.
+    pub steps: Vec<RollbackStep>,
+    /// The commit.
+    pub recorded: Recorded,
+}
+
+fn refuse(message: String, hint: String) -> RepoError {
+    RepoError::Unsafe { message, hint }
+}
+
+/// Roll back.
+pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, RepoError> {
+    repo.environment(&opts.env)?;
+    let reason = opts
+        .write
+        .reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| refuse("a rollback needs a reason".into(), "pass --reason \"what went wrong\"".into()))?;
+    let actor = actor(repo, opts.write.actor.as_deref())?;
+    let (lock, start) = transaction::begin(repo, opts.write.record)?;
+    let (state, events) = read_env(repo, &opts.env)?;
+    let env = &opts.env;
+
+    // (agent, current pin, target (version, digest) or None to remove)
+    let mut plan: Vec<(String, Pin, Option<(String, String)>)> = Vec::new();
+    match &opts.agent {
+        Some(name) => {
+            let current = state.agents.get(name).ok_or_else(|| {
+                refuse(
+                    format!("{name} does not run in {env}"),
+                    format!("`agentctl status` shows what runs where"),
+                )
+            })?;
+            let target = match &opts.to {
+                Some(v) => {
+                    let meta = repo.release_meta(name, v)?.ok_or_else(|| {
+                        refuse(
+                            format!("{name}@{v} is not released"),
+                            format!(
+                                "released versions: {}",
+                                repo.release_versions(name).unwrap_or_default().join(", ")
+                            ),
+                        )
+                    })?;
+                    (v.clone(), meta.digest)
+                }
+                None => environment::rollback_target(&events, name, &current.version)
+                    .map(|(v, d)| (v.to_string(), d.to_string()))
+                    .ok_or_else(|| {
+                        refuse(
+                            format!("{env} has no earlier release of {name} to roll back to"),
+                            "name one with --to VERSION, or `agentctl retire` it".into(),
+                        )
+                    })?,
+            };
+            if target.0 == current.version && target.1 == current.digest {
+                return Err(refuse(
+                    format!("{env} already runs {name} {}", current.version),
+                    "name another version with --to".into(),
+                ));
+            }
+            plan.push((name.clone(), current.clone(), Some(target)));
+        }
+        None => {
+            if opts.to.is_some() {
+                return Err(refuse(
+                    "--to needs an agent name".into(),
+                    format!("`agentctl rollback {env} NAME --to VERSION`"),
+                ));
+            }
+            let last = events
+                .iter()
+                .filter(|e| e.action == Action::Promote)
+                .map(|e| e.op)
+                .max()
+                .ok_or_else(|| refuse(format!("{env} has no promotion to roll back"), String::new()))?;
+            for e in events.iter().filter(|e| e.op == last) {
+                let Some(current) = state.agents.get(&e.agent) else { continue };
+                if Some(&current.digest) != e.digest.as_ref() {
+                    // Changed again since; leave it to a per-agent rollback.
+                    continue;
+                }
+                let target = e.previous_version.clone().zip(e.previous_digest.clone());
+                plan.push((e.agent.clone(), current.clone(), target));
+            }
+            if plan.is_empty() {
+                return Err(refuse(
+                    format!("the last promotion to {env} has already been undone or superseded"),
+                    format!("roll back one agent: `agentctl rollback {env} NAME`"),
+                ));
+            }
+        }
+    }
+
+    // Every target must exist, verify, and still pass the always-on gates.
+    for (name, _, target) in &plan {
+        if let Some((v, d)) = target {
+            repo.verify_release(name, v, Some(d))?;
+            let failed: Vec<_> = policy::bundle_gates(&repo.release_path(name, v).join("bundle"))
+                .into_iter()
+                .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
+                .collect();
+            if let Some(g) = failed.first() {
+                return Err(refuse(
+                    format!("{name}@{v} fails the {} gate: {}", g.gate, g.message),
+                    "roll back to a release that has an owner and a complete security review".into(),
+                ));
+            }
+        }
+    }
+
+    let time = format_time(now());
+    let op = next_op(&events);
+    let mut new_state = state.clone();
+    let mut new_events = Vec::new();
+    let mut steps = Vec::new();
+    for (name, current, target) in &plan {
+        match target {
+            Some((v, d)) => {
+                new_state.agents.insert(
+                    name.clone(),
+                    Pin {
+                        version: v.clone(),
+                        digest: d.clone(),
+                        mode: current.mode,
+                        updated_at: time.clone(),
+                        updated_by: actor.clone(),
+                    },
+                );
+            }
+            None => {
+                new_state.agents.remove(name);
+            }
+        }
+        new_events.push(Event {
+            op,
+            time: time.clone(),
+            action: Action::Rollback,
+            agent: name.clone(),
+            version: target.as_ref().map(|t| t.0.clone()),
+            digest: target.as_ref().map(|t| t.1.clone()),
+            previous_version: Some(current.version.clone()),
+            previous_digest: Some(current.digest.clone()),
+            mode: target.as_ref().map(|_| current.mode),
+            previous_mode: Some(current.mode),
+            actor: actor.clone(),
+            reason: Some(reason.to_string()),
+        });
+        steps.push(RollbackStep {
+            agent: name.clone(),
+            from_version: current.version.clone(),
+            to_version: target.as_ref().map(|t| t.0.clone()),
+        });
+    }
+    let changes = vec![
+        Change::write(state_path(env), new_state.to_yaml()),
+        Change::write(log_path(env), log_with(repo, env, &new_events)?),
+    ];
+    let subject = match steps.as_slice() {
+        [s] => format!(
+            "rollback {} {} → {} in {env}",
+            s.agent,
+            s.from_version,
+            s.to_version.as_deref().unwrap_or("(removed)")
+        ),
+        ss => format!("rollback {} agents in {env}", ss.len()),
+    };
+    let mut body = String::new();
+    for s in &steps {
+        body.push_str(&format!(
+            "  {}: {} → {}\n",
+            s.agent,
+            s.from_version,
+            s.to_version.as_deref().unwrap_or("(removed)")
+        ));
+    }
+    let mut message = Message {
+        subject,
+        body,
+        ..Message::default()
+    };
+    message.trailer("Action", "rollback");
+    message.trailer("Environment", env);
+    for e in &new_events {
+        message.trailer("Agent", &e.agent);
+        message.trailer("Version", e.version.as_deref().unwrap_or("none"));
+        message.trailer("Digest", e.digest.as_deref().unwrap_or("none"));
+    }
+    message.trailer("Actor", &actor);
+    message.trailer("Reason", reason);
+    message.trailer("Op", &format!("{env}#{op}"));
+    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+    Ok(RollbackReport {
+        environment: env.clone(),
+        steps,
+        recorded: outcome.into(),
+    })
+}

@@ -1,0 +1,284 @@
+//! Environment state (`environments/ENV.yaml`) and its event log (`ENV.log`).
+//!
+//! The YAML file says what runs now; the log, append-only JSON lines, says
+//! how it got there. Rollback reads the log, not git history, so it works in
+//! a shallow clone.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// How an agent runs in an environment: the operators' stop button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Running normally.
+    #[default]
+    Active,
+    /// Running, but every action waits for a human.
+    ReviewOnly,
+    /// Stopped.
+    Disabled,
+}
+
+impl Mode {
+    /// The spelling on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Active => "active",
+            Mode::ReviewOnly => "review-only",
+            Mode::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an environment runs for one agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// Release version.
+    pub version: String,
+    /// Release digest.
+    pub digest: String,
+    /// Run mode.
+    #[serde(default)]
+    pub mode: Mode,
+    /// When this pin last changed (RFC 3339).
+    pub updated_at: String,
+    /// Who changed it.
+    pub updated_by: String,
+}
+
+/// `environments/ENV.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EnvState {
+    /// Agents by name.
+    #[serde(default)]
+    pub agents: BTreeMap<String, Pin>,
+}
+
+const STATE_HEADER: &str = "# Managed by agentctl: what this environment runs now. Do not edit by hand;\n# use `agentctl promote`, `rollback`, `mode` or `retire`. History: the .log beside it.\n";
+
+impl EnvState {
+    /// Parse the YAML file's text.
+    pub fn parse(text: &str) -> Result<EnvState, String> {
+        if text.trim().is_empty() {
+            return Ok(EnvState::default());
+        }
+        serde_saphyr::from_str(text).map_err(|e| e.without_snippet().to_string())
+    }
+
+    /// Serialize, with a header comment.
+    pub fn to_yaml(&self) -> String {
+        let body = if self.agents.is_empty() {
+            "agents: {}\n".to_string()
+        } else {
+            serde_saphyr::to_string(self).expect("environment state always serializes")
+        };
+        format!("{STATE_HEADER}{body}")
+    }
+}
+
+/// What an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// A release moved in.
+    Promote,
+    /// An earlier release was pinned again.
+    Rollback,
+    /// The run mode changed.
+    Mode,
+    /// The agent was removed from the environment.
+    Retire,
+}
+
+impl Action {
+    /// The spelling in logs and trailers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Promote => "promote",
+            Action::Rollback => "rollback",
+            Action::Mode => "mode",
+            Action::Retire => "retire",
+        }
+    }
+}
+
+/// One line of `ENV.log`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Operation number: events written by one command share it.
+    pub op: u64,
+    /// When (RFC 3339).
+    pub time: String,
+    /// What happened.
+    pub action: Action,
+    /// Which agent.
+    pub agent: String,
+    /// The version pinned after the event (none when removed).
+    pub version: Option<String>,
+    /// The digest pinned after the event.
+    pub digest: Option<String>,
+    /// The version pinned before (none when newly added).
+    pub previous_version: Option<String>,
+    /// The digest pinned before.
+    pub previous_digest: Option<String>,
+    /// The mode after the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mode: Option<Mode>,
+    /// The mode before the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous_mode: Option<Mode>,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A malformed log line.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct LogError {
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parse a whole log.
+pub fn parse_log(text: &str) -> Result<Vec<Event>, LogError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: Event = serde_json::from_str(line).map_err(|e| LogError {
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Serialize events as log lines.
+pub fn format_events(events: &[Event]) -> String {
+    let mut s = String::new();
+    for e in events {
+        s.push_str(&serde_json::to_string(e).expect("events always serialize"));
+        s.push('\n');
+    }
+    s
+}
+
+/// The version to roll `agent` back to, from the log: the most recent
+/// earlier pin that was not itself rolled away from. `None` when there is none.
+pub fn rollback_target<'a>(events: &'a [Event], agent: &str, current: &str) -> Option<(&'a str, &'a str)> {
+    let mut bad: Vec<&str> = vec![current];
+    for e in events.iter().rev().filter(|e| e.agent == agent) {
+        if e.action == Action::Rollback
+            && let Some(v) = e.previous_version.as_deref()
+        {
+            bad.push(v);
+        }
+        if e.action == Action::Mode {
+            continue;
+        }
+        if let (Some(v), Some(d)) = (e.previous_version.as_deref(), e.previous_digest.as_deref())
+            && !bad.contains(&v)
+        {
+            return Some((v, d));
+        }
+    }
+    None
+}
+
+/// The path of an environment's state file under the repository root.
+pub fn state_path(env: &str) -> String {
+    format!("environments/{env}.yaml")
+}
+
+/// The path of an environment's log under the repository root.
+pub fn log_path(env: &str) -> String {
+    format!("environments/{env}.log")
+}
+
+/// Read an environment's state and log from disk (missing files are empty).
+pub fn read(root: &Path, env: &str) -> Result<(EnvState, Vec<Event>), String> {
+    let state_file = root.join(state_path(env));
+    let state = match std::fs::read_to_string(&state_file) {
+        Ok(text) => EnvState::parse(&text).map_err(|e| format!("{}: {e}", state_file.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => EnvState::default(),
+        Err(e) => return Err(format!("{}: {e}", state_file.display())),
+    };
+    let log_file = root.join(log_path(env));
+    let events = match std::fs::read_to_string(&log_file) {
+        Ok(text) => parse_log(&text).map_err(|e| format!("{}: {e}", log_file.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("{}: {e}", log_file.display())),
+    };
+    Ok((state, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(op: u64, action: Action, v: Option<&str>, prev: Option<&str>) -> Event {
+        Event {
+            op,
+            time: "2026-01-01T00:00:00Z".into(),
+            action,
+            agent: "a".into(),
+            version: v.map(Into::into),
+            digest: v.map(|v| format!("d{v}")),
+            previous_version: prev.map(Into::into),
+            previous_digest: prev.map(|v| format!("d{v}")),
+            mode: None,
+            previous_mode: None,
+            actor: "t".into(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn rollback_walks_back_past_rolled_away_versions() {
+        let mut log = vec![
+            ev(1, Action::Promote, Some("1.0"), None),
+            ev(2, Action::Promote, Some("1.1"), Some("1.0")),
+            ev(3, Action::Promote, Some("1.2"), Some("1.1")),
+        ];
+        assert_eq!(rollback_target(&log, "a", "1.2").map(|t| t.0), Some("1.1"));
+        log.push(ev(4, Action::Rollback, Some("1.1"), Some("1.2")));
+        assert_eq!(rollback_target(&log, "a", "1.1").map(|t| t.0), Some("1.0"));
+        log.push(ev(5, Action::Rollback, Some("1.0"), Some("1.1")));
+        assert_eq!(rollback_target(&log, "a", "1.0"), None);
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let mut s = EnvState::default();
+        s.agents.insert(
+            "x".into(),
+            Pin {
+                version: "1.0.0".into(),
+                digest: "sha256:00".into(),
+                mode: Mode::ReviewOnly,
+                updated_at: "2026-01-01T00:00:00Z".into(),
+                updated_by: "A <a@example.com>".into(),
+            },
+        );
+        assert_eq!(EnvState::parse(&s.to_yaml()).expect("parse"), s);
+        assert_eq!(EnvState::parse(&EnvState::default().to_yaml()).expect("parse"), EnvState::default());
+    }
+}

@@ -1,0 +1,182 @@
+//! Frozen releases: `releases/NAME/VERSION/{bundle/, release.yaml}`.
+//!
+//! A release is a byte-for-byte copy of `agents/NAME/` at release time plus
+//! a small record of what it is. Once written, a release is never rewritten:
+//! the same version with the same digest is a no-op, with another digest a
+//! refusal.
+
+use super::transaction::Change;
+use super::{Repo, RepoError, io_error};
+use crate::digest::{self, BundleDigest};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// `release.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseMeta {
+    /// Agent name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Digest of `bundle/`.
+    pub digest: String,
+    /// The commit `agents/NAME/` was released from (none before the first commit).
+    pub source_commit: Option<String>,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Who.
+    pub created_by: String,
+}
+
+/// `releases/NAME/VERSION`, relative to the root.
+pub fn release_dir(name: &str, version: &str) -> String {
+    format!("releases/{name}/{version}")
+}
+
+/// `NAME@VERSION`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReleaseRef {
+    /// Agent name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+}
+
+impl ReleaseRef {
+    /// Parse `NAME@VERSION`.
+    pub fn parse(s: &str) -> Option<ReleaseRef> {
+        let (name, version) = s.split_once('@')?;
+        if name.is_empty() || version.is_empty() || version.contains('/') || name.contains('/') {
+            return None;
+        }
+        Some(ReleaseRef {
+            name: name.into(),
+            version: version.into(),
+        })
+    }
+}
+
+impl std::fmt::Display for ReleaseRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
+}
+
+impl Repo {
+    /// The directory of a release.
+    pub fn release_path(&self, name: &str, version: &str) -> PathBuf {
+        self.root.join(release_dir(name, version))
+    }
+
+    /// Read a release's metadata; `None` when it does not exist.
+    pub fn release_meta(&self, name: &str, version: &str) -> Result<Option<ReleaseMeta>, RepoError> {
+        let path = self.release_path(name, version).join("release.yaml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path, e)),
+        };
+        let meta: ReleaseMeta = serde_saphyr::from_str(&text).map_err(|e| RepoError::Corrupt {
+            message: format!("{}: {}", path.display(), e.without_snippet()),
+            hint: "release.yaml is written by agentctl; restore it from git".into(),
+        })?;
+        if meta.name != name || meta.version != version {
+            return Err(RepoError::Corrupt {
+                message: format!(
+                    "{} says {}@{}, but it lives at {name}@{version}",
+                    path.display(),
+                    meta.name,
+                    meta.version
+                ),
+                hint: "releases are written by agentctl; restore the directory from git".into(),
+            });
+        }
+        Ok(Some(meta))
+    }
+
+    /// Recompute a release's digest from its files.
+    pub fn release_digest(&self, name: &str, version: &str) -> Result<BundleDigest, RepoError> {
+        let dir = self.release_path(name, version).join("bundle");
+        digest::digest_dir(&dir).map_err(|e| RepoError::Corrupt {
+            message: e.to_string(),
+            hint: "releases are written by agentctl; restore the directory from git".into(),
+        })
+    }
+
+    /// Check a release's files against its recorded digest (and an expected one).
+    pub fn verify_release(&self, name: &str, version: &str, expected: Option<&str>) -> Result<ReleaseMeta, RepoError> {
+        let meta = self.release_meta(name, version)?.ok_or_else(|| RepoError::Corrupt {
+            message: format!("release {name}@{version} does not exist"),
+            hint: format!("releases of {name}: {}", self.release_versions(name).unwrap_or_default().join(", ")),
+        })?;
+        let actual = self.release_digest(name, version)?;
+        if actual.digest != meta.digest {
+            return Err(RepoError::Corrupt {
+                message: format!(
+                    "release {name}@{version} was modified: its files digest to {} but release.yaml records {}",
+                    actual.digest, meta.digest
+                ),
+                hint: "releases are immutable; restore them from git (`git checkout -- releases/`)".into(),
+            });
+        }
+        if let Some(exp) = expected
+            && exp != meta.digest
+        {
+            return Err(RepoError::Corrupt {
+                message: format!("release {name}@{version} has digest {} but the environment pins {exp}", meta.digest),
+                hint: "the environment file was edited by hand; restore it from git".into(),
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Released versions of an agent, sorted by semver where possible.
+    pub fn release_versions(&self, name: &str) -> Result<Vec<String>, RepoError> {
+        let dir = self.root.join("releases").join(name);
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut versions: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(|e| io_error(&dir, e))?
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("release.yaml").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        versions.sort_by(|a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        });
+        Ok(versions)
+    }
+
+    /// The files of a new release of `agents/NAME/` with the given digest.
+    pub fn release_changes(
+        &self,
+        name: &str,
+        version: &str,
+        bundle: &BundleDigest,
+        meta: &ReleaseMeta,
+    ) -> Result<Vec<Change>, RepoError> {
+        let src = self.agent_dir(name);
+        let dest = release_dir(name, version);
+        let mut changes = Vec::with_capacity(bundle.files.len() + 1);
+        for f in &bundle.files {
+            let full = src.join(&f.path);
+            let bytes = std::fs::read(&full).map_err(|e| io_error(&full, e))?;
+            if digest::hash_bytes(&bytes) != f.hash {
+                return Err(RepoError::Conflict(format!(
+                    "{} changed while it was being released",
+                    full.display()
+                )));
+            }
+            changes.push(Change::write(format!("{dest}/bundle/{}", f.path), bytes));
+        }
+        let yaml = serde_saphyr::to_string(meta).expect("release metadata always serializes");
+        changes.push(Change::write(
+            format!("{dest}/release.yaml"),
+            format!("# Written by agentctl release; never edited.\n{yaml}"),
+        ));
+        Ok(changes)
+    }
+}

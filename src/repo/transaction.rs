@@ -1,0 +1,408 @@
+//! One state change, one commit, all or nothing.
+//!
+//! Order of work, and why a kill at any point is safe:
+//!
+//! 1. Take the repository lock (a second process exits 3 at once).
+//! 2. Write blobs, trees and the commit as git objects. Objects are written
+//!    atomically and are invisible until a ref points at them; a kill here
+//!    leaves at most unreferenced objects, which `git fsck` accepts.
+//! 3. Write a journal (`.git/agentctl-journal.json`) naming the branch, the
+//!    old and new commit and the paths about to change.
+//! 4. Move the branch from the old commit to the new one with a
+//!    compare-and-swap; if it moved meanwhile, stop with a conflict (exit 3).
+//!    This single ref update is the commit point.
+//! 5. Bring the work tree and index up to date for the changed paths, each
+//!    file written to a temporary name and renamed into place.
+//! 6. Delete the journal.
+//!
+//! A process killed between 4 and 6 leaves a journal; the next agentctl
+//! command that opens the repository finishes step 5 from the commit (or,
+//! if the branch never moved, just drops the journal). So every agentctl
+//! command sees the repository exactly as before or exactly as after.
+
+use super::{Lock, Repo, RepoError, io_error};
+use git2::{ErrorCode, Oid, Repository, Status, StatusOptions};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A file to write (or delete, when `content` is `None`), relative to the
+/// agentctl root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Path relative to the directory holding agentctl.toml, `/`-separated.
+    pub path: String,
+    /// New bytes, or `None` to delete.
+    pub content: Option<Vec<u8>>,
+}
+
+impl Change {
+    /// Write `content` to `path`.
+    pub fn write(path: impl Into<String>, content: impl Into<Vec<u8>>) -> Change {
+        Change {
+            path: path.into(),
+            content: Some(content.into()),
+        }
+    }
+}
+
+/// A commit message: subject, body, and machine-readable trailers.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    /// First line, e.g. `promote support-triage 1.4.0 → prod`.
+    pub subject: String,
+    /// Free text after the subject.
+    pub body: String,
+    /// `Agentctl-*` trailers, in order.
+    pub trailers: Vec<(String, String)>,
+}
+
+impl Message {
+    /// Add a trailer (newlines in the value become spaces).
+    pub fn trailer(&mut self, key: &str, value: &str) {
+        let value = value.replace(['\n', '\r'], " ");
+        self.trailers.push((format!("Agentctl-{key}"), value));
+    }
+
+    /// The full commit message text.
+    pub fn render(&self) -> String {
+        let mut s = self.subject.clone();
+        s.push_str("\n\n");
+        if !self.body.trim().is_empty() {
+            s.push_str(self.body.trim_end());
+            s.push_str("\n\n");
+        }
+        for (k, v) in &self.trailers {
+            s.push_str(&format!("{k}: {v}\n"));
+        }
+        s
+    }
+}
+
+/// Where a committing change started: the branch and the commit it pointed at.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// Full ref name of the checked-out branch (`refs/heads/main`).
+    pub branch: String,
+    /// The commit the branch pointed at (`None` on an unborn branch).
+    pub head: Option<Oid>,
+}
+
+/// How changes are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// Make one commit (the default).
+    Commit,
+    /// Write the files only (for pull-request flows).
+    FilesOnly,
+}
+
+/// What a transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Committed as this commit.
+    Committed(String),
+    /// Files written, no commit.
+    Written,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    branch: String,
+    old: Option<String>,
+    new: String,
+    prefix: String,
+    paths: Vec<String>,
+}
+
+/// A test-only fault injection point: when `AGENTCTL_FAULT` names this
+/// step, the process aborts here, as if killed.
+pub fn fault_point(step: &str) {
+    if std::env::var("AGENTCTL_FAULT").is_ok_and(|v| v == step) {
+        std::process::abort();
+    }
+}
+
+/// Lock the repository and check it is safe to change; returns where the
+/// branch stood for the compare-and-swap.
+pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoError> {
+    let lock = repo.lock()?;
+    // A crash of an earlier process may have left work to finish.
+    recover_locked(repo)?;
+    if record == Record::FilesOnly {
+        return Ok((lock, None));
+    }
+    let git = repo.git()?;
+    if git.is_bare() {
+        return Err(RepoError::Unsafe {
+            message: "this is a bare repository; agentctl needs a work tree".into(),
+            hint: "clone it (`git clone`) and run agentctl in the clone".into(),
+        });
+    }
+    let state = git.state();
+    if state != git2::RepositoryState::Clean {
+        return Err(RepoError::Unsafe {
+            message: format!("the repository is in the middle of an operation ({state:?})"),
+            hint: "finish or abort it first (`git merge --abort`, `git rebase --abort`, …)".into(),
+        });
+    }
+    let head = match git.head() {
+        Ok(h) => h,
+        Err(e) if e.code() == ErrorCode::UnbornBranch => {
+            let branch = unborn_branch(git)?;
+            check_clean(repo, git)?;
+            return Ok((lock, Some(Start { branch, head: None })));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if git.head_detached()? {
+        return Err(RepoError::Unsafe {
+            message: "HEAD is detached; agentctl commits to a branch".into(),
+            hint: "check out the branch environments live on (e.g. `git switch main`)".into(),
+        });
+    }
+    let branch = head
+        .name()
+        .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))?
+        .to_string();
+    let oid = head.peel_to_commit()?.id();
+    check_clean(repo, git)?;
+    fault_point("pause-after-lock");
+    Ok((lock, Some(Start { branch, head: Some(oid) })))
+}
+
+fn unborn_branch(git: &Repository) -> Result<String, RepoError> {
+    let head = git.find_reference("HEAD")?;
+    Ok(head
+        .symbolic_target()
+        .ok()
+        .flatten()
+        .unwrap_or("refs/heads/main")
+        .to_string())
+}
+
+/// Refuse uncommitted changes under environments/ and releases/.
+fn check_clean(repo: &Repo, git: &Repository) -> Result<(), RepoError> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .pathspec(format!("{}environments", repo.prefix))
+        .pathspec(format!("{}releases", repo.prefix));
+    let statuses = git.statuses(Some(&mut opts))?;
+    let dirty: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status() != Status::CURRENT && !s.status().contains(Status::IGNORED))
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .take(5)
+        .collect();
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    Err(RepoError::Unsafe {
+        message: format!(
+            "uncommitted changes under environments/ or releases/: {}",
+            dirty.join(", ")
+        ),
+        hint: "commit or discard them first (`git status`); agentctl owns these directories".into(),
+    })
+}
+
+/// Apply `changes`: commit them (with `start` from [`begin`]) or just write them.
+pub fn apply(
+    repo: &Repo,
+    _lock: &Lock,
+    start: Option<&Start>,
+    changes: &[Change],
+    message: &Message,
+) -> Result<Outcome, RepoError> {
+    let Some(start) = start else {
+        for c in changes {
+            write_worktree_file(&repo.root.join(&c.path), c.content.as_deref())?;
+        }
+        return Ok(Outcome::Written);
+    };
+    let git = repo.git()?;
+    let parent = start.head.map(|oid| git.find_commit(oid)).transpose()?;
+    let base_tree = match &parent {
+        Some(p) => p.tree()?,
+        None => git.find_tree(git.treebuilder(None)?.write()?)?,
+    };
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for c in changes {
+        let path = format!("{}{}", repo.prefix, c.path);
+        match &c.content {
+            Some(bytes) => {
+                let blob = git.blob(bytes)?;
+                update.upsert(path, blob, git2::FileMode::Blob);
+            }
+            None => {
+                update.remove(path);
+            }
+        }
+    }
+    let tree_oid = update.create_updated(git, &base_tree)?;
+    let tree = git.find_tree(tree_oid)?;
+    let sig = signature(git)?;
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let new = git.commit(None, &sig, &sig, &message.render(), &tree, &parents)?;
+    fault_point("objects");
+
+    let journal = Journal {
+        branch: start.branch.clone(),
+        old: start.head.map(|o| o.to_string()),
+        new: new.to_string(),
+        prefix: repo.prefix.clone(),
+        paths: changes.iter().map(|c| c.path.clone()).collect(),
+    };
+    let journal_path = journal_path(git);
+    write_atomic(
+        &journal_path,
+        &serde_json::to_vec(&journal).expect("journal always serializes"),
+    )?;
+    fault_point("journal");
+
+    let moved = match start.head {
+        Some(old) => git.reference_matching(&start.branch, new, true, old, &message.subject),
+        None => git.reference(&start.branch, new, false, &message.subject),
+    };
+    if let Err(e) = moved {
+        let _ = std::fs::remove_file(&journal_path);
+        return Err(match e.code() {
+            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => RepoError::Conflict(format!(
+                "{} moved while agentctl was working; nothing was written",
+                start.branch
+            )),
+            _ => e.into(),
+        });
+    }
+    fault_point("ref");
+    sync_worktree(repo, git, new, &journal.paths)?;
+    std::fs::remove_file(&journal_path).map_err(|e| io_error(&journal_path, e))?;
+    Ok(Outcome::Committed(new.to_string()))
+}
+
+fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
+    let sig = git.signature().map_err(|_| RepoError::Unsafe {
+        message: "git has no identity to commit with".into(),
+        hint: "set one: `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
+    })?;
+    // Honour fixed clocks for reproducible commits in tests and demos.
+    let when = match std::env::var("AGENTCTL_NOW").ok().and_then(|s| s.parse::<jiff::Timestamp>().ok()) {
+        Some(t) => git2::Time::new(t.as_second(), 0),
+        None => sig.when(),
+    };
+    let name = sig.name().unwrap_or("agentctl").to_string();
+    let email = sig.email().unwrap_or("agentctl@localhost").to_string();
+    Ok(git2::Signature::new(&name, &email, &when)?)
+}
+
+fn journal_path(git: &Repository) -> PathBuf {
+    git.path().join("agentctl-journal.json")
+}
+
+/// Make the work tree and index match commit `new` for `paths`.
+fn sync_worktree(repo: &Repo, git: &Repository, new: Oid, paths: &[String]) -> Result<(), RepoError> {
+    let tree = git.find_commit(new)?.tree()?;
+    let Some(workdir) = git.workdir() else {
+        return Ok(());
+    };
+    for (i, rel) in paths.iter().enumerate() {
+        let git_path = format!("{}{}", repo.prefix, rel);
+        let content = match tree.get_path(Path::new(&git_path)) {
+            Ok(entry) => Some(git.find_blob(entry.id())?.content().to_vec()),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        write_worktree_file(&workdir.join(&git_path), content.as_deref())?;
+        if i == 0 {
+            fault_point("worktree");
+        }
+    }
+    let mut index = git.index()?;
+    for rel in paths {
+        let git_path = format!("{}{}", repo.prefix, rel);
+        if workdir.join(&git_path).exists() {
+            index.add_path(Path::new(&git_path))?;
+        } else {
+            let _ = index.remove_path(Path::new(&git_path));
+        }
+    }
+    fault_point("index");
+    index.write()?;
+    Ok(())
+}
+
+fn write_worktree_file(path: &Path, content: Option<&[u8]>) -> Result<(), RepoError> {
+    match content {
+        Some(bytes) => {
+            if std::fs::read(path).is_ok_and(|old| old == bytes) {
+                return Ok(());
+            }
+            write_atomic(path, bytes)
+        }
+        None => match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(path, e)),
+        },
+    }
+}
+
+/// Write a file by writing a temporary sibling and renaming it into place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.agentctl-tmp-{}",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(path, e)
+    })
+}
+
+/// Finish or discard a journal left by a killed process, if the lock is free.
+pub fn recover_if_needed(repo: &Repo) -> Result<(), RepoError> {
+    let Some(git) = &repo.git else { return Ok(()) };
+    if !journal_path(git).exists() {
+        return Ok(());
+    }
+    match repo.lock() {
+        Ok(_lock) => recover_locked(repo),
+        // A live process holds the lock and will finish its own work.
+        Err(RepoError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
+    let Some(git) = &repo.git else { return Ok(()) };
+    let path = journal_path(git);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(&path, e)),
+    };
+    if let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) {
+        let current = git
+            .find_reference(&journal.branch)
+            .ok()
+            .and_then(|r| r.target())
+            .map(|o| o.to_string());
+        if current.as_deref() == Some(journal.new.as_str()) {
+            let new = Oid::from_str(&journal.new)?;
+            let sub = Repo {
+                root: repo.root.clone(),
+                git: None,
+                prefix: journal.prefix.clone(),
+                config: repo.config.clone(),
+            };
+            sync_worktree(&sub, git, new, &journal.paths)?;
+        }
+    }
+    std::fs::remove_file(&path).map_err(|e| io_error(&path, e))
+}
