@@ -51,25 +51,52 @@ impl GateResult {
 
 /// Every gate id with a line of description, for docs.
 pub const GATES: &[(&str, &str)] = &[
-    ("integrity", "the release's files digest to what release.yaml records"),
-    ("version-reused", "a version is never released twice with different content"),
+    (
+        "integrity",
+        "the release's files digest to what release.yaml records",
+    ),
+    (
+        "version-reused",
+        "a version is never released twice with different content",
+    ),
     ("owner", "the bundle names a production owner with an email"),
-    ("security", "the bundle carries a complete, passing security review"),
+    (
+        "security",
+        "the bundle carries a complete, passing security review",
+    ),
     ("readiness", "the bundle has no other validate errors"),
     ("freeze", "the environment is not in a freeze window"),
-    ("signatures", "the release is signed by every role the environment requires"),
-    ("evals", "recorded eval results for this digest meet the bundle's min_pass_rate"),
+    (
+        "signatures",
+        "the release is signed by every role the environment requires",
+    ),
+    (
+        "evals",
+        "recorded eval results for this digest meet the bundle's min_pass_rate",
+    ),
 ];
 
-const OWNER_RULES: &[&str] = &["owners-missing", "owner-production-missing", "owner-email-missing"];
-const SECURITY_RULES: &[&str] = &["security-missing", "security-incomplete", "security-checklist-failed"];
+const OWNER_RULES: &[&str] = &[
+    "owners-missing",
+    "owner-production-missing",
+    "owner-email-missing",
+];
+const SECURITY_RULES: &[&str] = &[
+    "security-missing",
+    "security-incomplete",
+    "security-checklist-failed",
+];
 
-/// The owner, security and readiness gates for the bundle in `dir`.
-pub fn bundle_gates(dir: &Path) -> Vec<GateResult> {
-    let checked = bundle::check_dir(dir);
+/// The owner, security and readiness gates for agent `name`'s bundle in `dir`.
+pub fn bundle_gates(dir: &Path, name: &str) -> Vec<GateResult> {
+    let checked = bundle::check_dir_as(dir, Some(name));
     let errors: Vec<&Finding> = checked.findings.iter().filter(|f| f.is_error()).collect();
     let pick = |rules: &[&str]| -> Vec<&Finding> {
-        errors.iter().copied().filter(|f| rules.contains(&f.rule)).collect()
+        errors
+            .iter()
+            .copied()
+            .filter(|f| rules.contains(&f.rule))
+            .collect()
     };
     let describe = |fs: &[&Finding]| -> String {
         fs.iter()
@@ -82,7 +109,10 @@ pub fn bundle_gates(dir: &Path) -> Vec<GateResult> {
         out.push(GateResult::fail(
             "readiness",
             describe(&errors),
-            format!("run `agentctl validate {}` and fix what it reports", dir.display()),
+            format!(
+                "run `agentctl validate {}` and fix what it reports",
+                dir.display()
+            ),
         ));
         return out;
     }
@@ -117,7 +147,10 @@ pub fn bundle_gates(dir: &Path) -> Vec<GateResult> {
         GateResult::fail(
             "readiness",
             describe(&rest),
-            format!("run `agentctl validate {}` and fix what it reports", dir.display()),
+            format!(
+                "run `agentctl validate {}` and fix what it reports",
+                dir.display()
+            ),
         )
     });
     out
@@ -133,7 +166,10 @@ pub fn freeze_gate(env: &EnvironmentConfig, now: jiff::Timestamp) -> GateResult 
                 env.name,
                 f.from,
                 f.until,
-                f.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                f.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
             ),
             "wait for the window to end; `agentctl mode` and `agentctl rollback` still work during a freeze",
         ),

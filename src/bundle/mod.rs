@@ -344,8 +344,15 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
-/// Load and check a bundle directory: parse, readiness, named text files.
+/// Load and check a source bundle directory: parse, readiness, named text
+/// files. `name` must equal the directory's name.
 pub fn check_dir(dir: &Path) -> Checked {
+    check_dir_as(dir, None)
+}
+
+/// Load and check a bundle directory whose `name` must be `expected_name`
+/// (a release's `bundle/`), or the directory name when `None`.
+pub fn check_dir_as(dir: &Path, expected_name: Option<&str>) -> Checked {
     let file = dir.join(MANIFEST_FILE);
     let mut findings = Vec::new();
     let loaded = match read_text(&file, &file, MAX_MANIFEST_BYTES)
@@ -358,7 +365,13 @@ pub fn check_dir(dir: &Path) -> Checked {
         }
     };
     if let Some(l) = &loaded {
-        findings.extend(readiness::check(&l.manifest, &l.map, dir, &file));
+        findings.extend(readiness::check(
+            &l.manifest,
+            &l.map,
+            dir,
+            &file,
+            expected_name,
+        ));
         for (_, rel) in readiness::named_files(&l.manifest) {
             let full = dir.join(rel);
             if readiness::is_contained(rel) && full.is_file() {

@@ -139,14 +139,21 @@ impl Checker<'_> {
 /// Run every readiness check on a parsed manifest.
 ///
 /// `bundle_dir` is the directory holding `agent.yaml`; `file` is the path
-/// findings name for it.
-pub fn check(manifest: &Manifest, map: &SourceMap, bundle_dir: &Path, file: &Path) -> Vec<Finding> {
+/// findings name for it; `expected_name` is what `name` must be (the
+/// directory name for a source bundle, the agent for a release).
+pub fn check(
+    manifest: &Manifest,
+    map: &SourceMap,
+    bundle_dir: &Path,
+    file: &Path,
+    expected_name: Option<&str>,
+) -> Vec<Finding> {
     let mut c = Checker {
         map,
         file,
         findings: Vec::new(),
     };
-    identity(&mut c, manifest, bundle_dir);
+    identity(&mut c, manifest, bundle_dir, expected_name);
     owners(&mut c, manifest);
     security(&mut c, manifest);
     tools(&mut c, manifest);
@@ -156,7 +163,7 @@ pub fn check(manifest: &Manifest, map: &SourceMap, bundle_dir: &Path, file: &Pat
     c.findings
 }
 
-fn identity(c: &mut Checker, m: &Manifest, bundle_dir: &Path) {
+fn identity(c: &mut Checker, m: &Manifest, bundle_dir: &Path, expected_name: Option<&str>) {
     if !is_valid_name(&m.name) {
         c.error(
             "name-invalid",
@@ -165,10 +172,13 @@ fn identity(c: &mut Checker, m: &Manifest, bundle_dir: &Path) {
             "use lowercase letters, digits and dashes, starting with a letter (e.g. `support-triage`)",
         );
     }
-    let dir_name = bundle_dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let dir_name = match expected_name {
+        Some(n) => Some(n.to_string()),
+        None => bundle_dir
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+    };
     if let Some(dir_name) = dir_name
         && dir_name != m.name
     {

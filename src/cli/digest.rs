@@ -1,7 +1,6 @@
 //! `agentctl digest PATH`
 
 use super::{CliError, CliResult, Context, Format, ui};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Print the canonical digest of a bundle directory.

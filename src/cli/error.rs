@@ -72,3 +72,32 @@ impl From<std::io::Error> for CliError {
         CliError::usage(format!("I/O error: {e}"))
     }
 }
+
+impl From<agentctl::repo::RepoError> for CliError {
+    fn from(e: agentctl::repo::RepoError) -> Self {
+        use agentctl::repo::RepoError as E;
+        match e {
+            E::NotARepository(_) => CliError::usage(e.to_string())
+                .hinted("run `agentctl init` here, or use -C DIR to point at the repository"),
+            E::Config(c) => {
+                let hint = c.hint.clone();
+                let mut err = CliError::usage(c.to_string());
+                err.hint = hint;
+                err
+            }
+            E::Git(m) => CliError::usage(format!("git: {m}")),
+            E::Unsafe { message, hint } | E::Corrupt { message, hint } => {
+                let err = CliError::usage(message);
+                if hint.is_empty() {
+                    err
+                } else {
+                    err.hinted(hint)
+                }
+            }
+            E::Conflict(m) => {
+                CliError::conflict(m).hinted("nothing was written; run the command again")
+            }
+            E::Io { .. } => CliError::usage(e.to_string()),
+        }
+    }
+}

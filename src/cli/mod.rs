@@ -3,9 +3,17 @@
 //! Each subcommand lives in its own file with an `Args` struct and a `run`
 //! function that makes one call into the library and renders the result.
 
+mod common;
 mod digest;
 pub mod error;
+mod history;
+mod init;
+mod mode;
+mod promote;
+mod release;
+mod rollback;
 mod schema;
+mod status;
 pub mod ui;
 mod validate;
 
@@ -84,8 +92,24 @@ pub enum ColorWhen {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create an agentctl repository (and a git repository if needed).
+    Init(init::Args),
     /// Check bundles: schema, files, readiness gates.
     Validate(validate::Args),
+    /// Freeze agents/NAME as an immutable release.
+    Release(release::Args),
+    /// Move releases into an environment through every gate.
+    Promote(promote::Args),
+    /// Pin the previous (or given) release again.
+    Rollback(rollback::Args),
+    /// Set an agent's mode: the operators' stop button.
+    Mode(mode::Args),
+    /// Remove an agent from an environment for good.
+    Retire(mode::RetireArgs),
+    /// Show what runs where.
+    Status(status::Args),
+    /// Show who changed what in an environment, when and why.
+    History(history::Args),
     /// Print the canonical digest of a bundle directory.
     Digest(digest::Args),
     /// Print the manifest's JSON Schema.
@@ -131,7 +155,15 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         ui: ui::Ui::new(cli.color, cli.quiet),
     };
     match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Release(args) => release::run(&ctx, args),
+        Command::Promote(args) => promote::run(&ctx, args),
+        Command::Rollback(args) => rollback::run(&ctx, args),
+        Command::Mode(args) => mode::run(&ctx, args),
+        Command::Retire(args) => mode::run_retire(&ctx, args),
+        Command::Status(args) => status::run(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
         Command::Digest(args) => digest::run(&ctx, args),
         Command::Schema(args) => schema::run(&ctx, args),
     }

@@ -1,7 +1,6 @@
 //! `agentctl schema`
 
 use super::{CliResult, Context, Format, ui};
-use std::io::Write;
 
 /// Print the manifest's JSON Schema (draft 2020-12).
 #[derive(Debug, clap::Args)]

@@ -43,7 +43,12 @@ pub struct HistoryReport {
 const MAX_COMMITS_SEARCHED: usize = 200_000;
 
 /// Read the history, newest first, at most `limit` entries.
-pub fn history(repo: &Repo, env: &str, agent: Option<&str>, limit: Option<usize>) -> Result<HistoryReport, RepoError> {
+pub fn history(
+    repo: &Repo,
+    env: &str,
+    agent: Option<&str>,
+    limit: Option<usize>,
+) -> Result<HistoryReport, RepoError> {
     repo.environment(env)?;
     let (_, events) = super::read_env(repo, env)?;
     let mut selected: Vec<_> = events
@@ -64,7 +69,11 @@ pub fn history(repo: &Repo, env: &str, agent: Option<&str>, limit: Option<usize>
             agent: e.agent.clone(),
             from_version: e.previous_version.clone(),
             to_version: e.version.clone(),
-            mode: if e.action == Action::Mode { e.mode } else { None },
+            mode: if e.action == Action::Mode {
+                e.mode
+            } else {
+                None
+            },
             actor: e.actor.clone(),
             reason: e.reason.clone(),
             commit: commits.get(&e.op).cloned(),
@@ -76,10 +85,16 @@ pub fn history(repo: &Repo, env: &str, agent: Option<&str>, limit: Option<usize>
     })
 }
 
-fn find_commits(repo: &Repo, env: &str, wanted: &std::collections::HashSet<u64>) -> HashMap<u64, String> {
+fn find_commits(
+    repo: &Repo,
+    env: &str,
+    wanted: &std::collections::HashSet<u64>,
+) -> HashMap<u64, String> {
     let mut found = HashMap::new();
     let Some(git) = &repo.git else { return found };
-    let Ok(mut walk) = git.revwalk() else { return found };
+    let Ok(mut walk) = git.revwalk() else {
+        return found;
+    };
     if walk.push_head().is_err() {
         return found;
     }
@@ -89,10 +104,16 @@ fn find_commits(repo: &Repo, env: &str, wanted: &std::collections::HashSet<u64>)
             break;
         }
         let Ok(oid) = oid else { break };
-        let Ok(commit) = git.find_commit(oid) else { break };
-        let Ok(message) = commit.message() else { continue };
+        let Ok(commit) = git.find_commit(oid) else {
+            break;
+        };
+        let Ok(message) = commit.message() else {
+            continue;
+        };
         for line in message.lines() {
-            if let Some(n) = line.strip_prefix(&needle).and_then(|n| n.trim().parse::<u64>().ok())
+            if let Some(n) = line
+                .strip_prefix(&needle)
+                .and_then(|n| n.trim().parse::<u64>().ok())
                 && wanted.contains(&n)
             {
                 found.entry(n).or_insert_with(|| oid.to_string());

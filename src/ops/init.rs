@@ -52,7 +52,10 @@ pub fn init(dir: &Path, record: Record) -> Result<InitReport, RepoError> {
         Change::write("agents/.gitkeep", ""),
     ];
     for env in &config.environments {
-        changes.push(Change::write(state_path(&env.name), EnvState::default().to_yaml()));
+        changes.push(Change::write(
+            state_path(&env.name),
+            EnvState::default().to_yaml(),
+        ));
     }
     let git = git2::Repository::discover(dir).ok();
     let mut repo = Repo {

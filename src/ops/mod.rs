@@ -35,12 +35,15 @@ pub fn actor(repo: &Repo, given: Option<&str>) -> Result<String, RepoError> {
             return Ok(a.to_string());
         }
     }
-    let from_git = repo.git.as_ref().and_then(|g| g.signature().ok()).and_then(|s| {
-        Some(format!("{} <{}>", s.name().ok()?, s.email().ok()?))
-    });
+    let from_git = repo
+        .git
+        .as_ref()
+        .and_then(|g| g.signature().ok())
+        .and_then(|s| Some(format!("{} <{}>", s.name().ok()?, s.email().ok()?)));
     from_git.ok_or_else(|| RepoError::Unsafe {
         message: "no actor: git has no user.name/user.email and --actor was not given".into(),
-        hint: "pass `--actor \"Name <email>\"` or set `git config user.name` and `user.email`".into(),
+        hint: "pass `--actor \"Name <email>\"` or set `git config user.name` and `user.email`"
+            .into(),
     })
 }
 

@@ -39,9 +39,19 @@ fn require_reason(opts: &WriteOptions, what: &str) -> Result<String, RepoError> 
 }
 
 /// Set an agent's mode in an environment. `mode: None` retires it.
-pub fn set_mode(repo: &Repo, env: &str, agent: &str, mode: Option<Mode>, opts: &WriteOptions) -> Result<ModeReport, RepoError> {
+pub fn set_mode(
+    repo: &Repo,
+    env: &str,
+    agent: &str,
+    mode: Option<Mode>,
+    opts: &WriteOptions,
+) -> Result<ModeReport, RepoError> {
     repo.environment(env)?;
-    let verb = if mode.is_some() { "a mode change" } else { "retiring an agent" };
+    let verb = if mode.is_some() {
+        "a mode change"
+    } else {
+        "retiring an agent"
+    };
     let reason = require_reason(opts, verb)?;
     let actor = actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
@@ -66,11 +76,18 @@ pub fn set_mode(repo: &Repo, env: &str, agent: &str, mode: Option<Mode>, opts: &
     let mut new_state = state.clone();
     let (action, version, digest) = match mode {
         Some(m) => {
-            let p = new_state.agents.get_mut(agent).expect("the pin was found above");
+            let p = new_state
+                .agents
+                .get_mut(agent)
+                .expect("the pin was found above");
             p.mode = m;
             p.updated_at = time.clone();
             p.updated_by = actor.clone();
-            (Action::Mode, Some(pin.version.clone()), Some(pin.digest.clone()))
+            (
+                Action::Mode,
+                Some(pin.version.clone()),
+                Some(pin.digest.clone()),
+            )
         }
         None => {
             new_state.agents.remove(agent);
@@ -93,7 +110,10 @@ pub fn set_mode(repo: &Repo, env: &str, agent: &str, mode: Option<Mode>, opts: &
     };
     let changes = vec![
         Change::write(state_path(env), new_state.to_yaml()),
-        Change::write(log_path(env), log_with(repo, env, std::slice::from_ref(&event))?),
+        Change::write(
+            log_path(env),
+            log_with(repo, env, std::slice::from_ref(&event))?,
+        ),
     ];
     let subject = match mode {
         Some(m) => format!("mode {agent} {} → {} in {env}", pin.mode, m),

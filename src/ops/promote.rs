@@ -104,7 +104,11 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     let source;
     if from_source {
         source = "agents/".to_string();
-        let names = if opts.agents.is_empty() { repo.agent_names()? } else { opts.agents.clone() };
+        let names = if opts.agents.is_empty() {
+            repo.agent_names()?
+        } else {
+            opts.agents.clone()
+        };
         for name in names {
             let current = state.agents.get(&name);
             match prepare(repo, &name) {
@@ -113,9 +117,14 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         continue;
                     }
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name)));
+                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name));
                     if p.exists {
-                        gates.push(policy::integrity_gate(repo, &name, &p.version, &p.digest.digest));
+                        gates.push(policy::integrity_gate(
+                            repo,
+                            &name,
+                            &p.version,
+                            &p.digest.digest,
+                        ));
                     }
                     moves.push(Move {
                         agent: name.clone(),
@@ -143,7 +152,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         .map(|m| m.manifest.version)
                         .unwrap_or_else(|| "?".into());
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name)));
+                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name));
                     if gates.iter().all(|g| g.passed) {
                         gates.push(GateResult::fail(
                             "readiness",
@@ -161,7 +170,12 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         gates,
                     });
                 }
-                Err(ReleaseError::VersionReused { version, existing, current: cur, .. }) => {
+                Err(ReleaseError::VersionReused {
+                    version,
+                    existing,
+                    current: cur,
+                    ..
+                }) => {
                     moves.push(Move {
                         agent: name.clone(),
                         from_version: current.map(|c| c.version.clone()),
@@ -185,7 +199,10 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         for name in &opts.agents {
             if !prev_state.agents.contains_key(name) {
                 return Err(PromoteError::NotACandidate(
-                    format!("{name} does not run in {prev}, so it cannot be promoted to {}", opts.env),
+                    format!(
+                        "{name} does not run in {prev}, so it cannot be promoted to {}",
+                        opts.env
+                    ),
                     format!("promote it to {prev} first: `agentctl promote {prev} {name}`"),
                 ));
             }
@@ -203,7 +220,10 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
             let intact = integrity.passed;
             gates.push(integrity);
             if intact {
-                gates.extend(policy::bundle_gates(&repo.release_path(name, &pin.version).join("bundle")));
+                gates.extend(policy::bundle_gates(
+                    &repo.release_path(name, &pin.version).join("bundle"),
+                    name,
+                ));
             }
             moves.push(Move {
                 agent: name.clone(),
@@ -223,7 +243,11 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         source,
         moves,
         passed,
-        recorded: if opts.dry_run { Recorded::DryRun } else { Recorded::Nothing },
+        recorded: if opts.dry_run {
+            Recorded::DryRun
+        } else {
+            Recorded::Nothing
+        },
     };
     let Some((lock, start)) = locked else {
         return Ok(report);
@@ -269,7 +293,10 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         });
     }
     changes.push(Change::write(state_path(&opts.env), new_state.to_yaml()));
-    changes.push(Change::write(log_path(&opts.env), log_with(repo, &opts.env, &new_events)?));
+    changes.push(Change::write(
+        log_path(&opts.env),
+        log_with(repo, &opts.env, &new_events)?,
+    ));
     let message = promote_message(&report, &actor, opts.write.reason.as_deref(), op);
     let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
     report.recorded = outcome.into();

@@ -29,7 +29,9 @@ pub enum ReleaseError {
         findings: Vec<Finding>,
     },
     /// The version exists with other content.
-    #[error("{name} {version} is already released with digest {existing}; the bundle now digests to {current}")]
+    #[error(
+        "{name} {version} is already released with digest {existing}; the bundle now digests to {current}"
+    )]
     VersionReused {
         /// Agent.
         name: String,
@@ -76,7 +78,12 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         return Err(ReleaseError::NoSuchAgent(name.to_string()));
     }
     let checked = bundle::check_dir(&dir);
-    let errors: Vec<Finding> = checked.findings.iter().filter(|f| f.is_error()).cloned().collect();
+    let errors: Vec<Finding> = checked
+        .findings
+        .iter()
+        .filter(|f| f.is_error())
+        .cloned()
+        .collect();
     let Some(loaded) = checked.manifest.filter(|_| errors.is_empty()) else {
         return Err(ReleaseError::NotReady {
             name: name.to_string(),
@@ -134,7 +141,11 @@ pub fn release_files(
 }
 
 /// Release `agents/NAME`.
-pub fn release(repo: &Repo, name: &str, opts: &WriteOptions) -> Result<ReleaseReport, ReleaseError> {
+pub fn release(
+    repo: &Repo,
+    name: &str,
+    opts: &WriteOptions,
+) -> Result<ReleaseReport, ReleaseError> {
     let actor = super::actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
     let prepared = prepare(repo, name)?;
@@ -152,7 +163,10 @@ pub fn release(repo: &Repo, name: &str, opts: &WriteOptions) -> Result<ReleaseRe
     let (meta, changes) = release_files(repo, name, &prepared, &actor)?;
     let mut message = Message {
         subject: format!("release {name} {}", meta.version),
-        body: format!("Froze agents/{name}/ as {path}/ ({} files).", prepared.digest.files.len()),
+        body: format!(
+            "Froze agents/{name}/ as {path}/ ({} files).",
+            prepared.digest.files.len()
+        ),
         ..Message::default()
     };
     message.trailer("Action", "release");

@@ -56,7 +56,12 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
         .reason
         .as_deref()
         .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| refuse("a rollback needs a reason".into(), "pass --reason \"what went wrong\"".into()))?;
+        .ok_or_else(|| {
+            refuse(
+                "a rollback needs a reason".into(),
+                "pass --reason \"what went wrong\"".into(),
+            )
+        })?;
     let actor = actor(repo, opts.write.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.write.record)?;
     let (state, events) = read_env(repo, &opts.env)?;
@@ -114,9 +119,16 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
                 .filter(|e| e.action == Action::Promote)
                 .map(|e| e.op)
                 .max()
-                .ok_or_else(|| refuse(format!("{env} has no promotion to roll back"), String::new()))?;
+                .ok_or_else(|| {
+                    refuse(
+                        format!("{env} has no promotion to roll back"),
+                        String::new(),
+                    )
+                })?;
             for e in events.iter().filter(|e| e.op == last) {
-                let Some(current) = state.agents.get(&e.agent) else { continue };
+                let Some(current) = state.agents.get(&e.agent) else {
+                    continue;
+                };
                 if Some(&current.digest) != e.digest.as_ref() {
                     // Changed again since; leave it to a per-agent rollback.
                     continue;
@@ -137,14 +149,16 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
     for (name, _, target) in &plan {
         if let Some((v, d)) = target {
             repo.verify_release(name, v, Some(d))?;
-            let failed: Vec<_> = policy::bundle_gates(&repo.release_path(name, v).join("bundle"))
-                .into_iter()
-                .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
-                .collect();
+            let failed: Vec<_> =
+                policy::bundle_gates(&repo.release_path(name, v).join("bundle"), name)
+                    .into_iter()
+                    .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
+                    .collect();
             if let Some(g) = failed.first() {
                 return Err(refuse(
                     format!("{name}@{v} fails the {} gate: {}", g.gate, g.message),
-                    "roll back to a release that has an owner and a complete security review".into(),
+                    "roll back to a release that has an owner and a complete security review"
+                        .into(),
                 ));
             }
         }

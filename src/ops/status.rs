@@ -57,7 +57,12 @@ pub struct StatusReport {
 /// Compute status.
 pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
     let now = crate::repo::now();
-    let env_names: Vec<String> = repo.config.environment_names().iter().map(|s| s.to_string()).collect();
+    let env_names: Vec<String> = repo
+        .config
+        .environment_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut states = Vec::new();
     for env in &env_names {
         states.push(super::read_env(repo, env)?.0);
@@ -76,7 +81,9 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
             let source = dir.join(crate::bundle::MANIFEST_FILE).is_file().then(|| {
                 let digest = crate::digest::digest_dir(&dir).ok().map(|d| d.digest);
                 // Skip parsing when the first environment already runs this digest.
-                let pinned = first.and_then(|s| s.agents.get(name)).filter(|p| Some(&p.digest) == digest.as_ref());
+                let pinned = first
+                    .and_then(|s| s.agents.get(name))
+                    .filter(|p| Some(&p.digest) == digest.as_ref());
                 let version = match pinned {
                     Some(p) => Some(p.version.clone()),
                     None => crate::bundle::read_text(
@@ -126,7 +133,11 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
     })
 }
 
-fn drift(envs: &[String], source: Option<&SourceInfo>, pins: &BTreeMap<String, EnvPin>) -> Vec<String> {
+fn drift(
+    envs: &[String],
+    source: Option<&SourceInfo>,
+    pins: &BTreeMap<String, EnvPin>,
+) -> Vec<String> {
     let mut out = Vec::new();
     match (source, envs.first()) {
         (Some(s), Some(first)) => {
@@ -135,7 +146,9 @@ fn drift(envs: &[String], source: Option<&SourceInfo>, pins: &BTreeMap<String, E
                 None => out.push(format!("source {v} is not in {first} yet")),
                 Some(p) if Some(&p.digest) != s.digest.as_ref() => {
                     if p.version == v {
-                        out.push(format!("source changed since {v} was released, without a version bump"));
+                        out.push(format!(
+                            "source changed since {v} was released, without a version bump"
+                        ));
                     } else {
                         out.push(format!("source {v} is ahead of {first} ({})", p.version));
                     }
@@ -150,7 +163,10 @@ fn drift(envs: &[String], source: Option<&SourceInfo>, pins: &BTreeMap<String, E
         if let (Some(a), Some(b)) = (pins.get(&pair[0]), pins.get(&pair[1]))
             && a.digest != b.digest
         {
-            out.push(format!("{} runs {}, {} runs {}", pair[0], a.version, pair[1], b.version));
+            out.push(format!(
+                "{} runs {}, {} runs {}",
+                pair[0], a.version, pair[1], b.version
+            ));
         }
     }
     for (env, p) in pins {

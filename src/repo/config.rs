@@ -83,7 +83,10 @@ pub struct Freeze {
 impl Freeze {
     /// Whether `now` falls in the window. Malformed times were refused at load.
     pub fn covers(&self, now: jiff::Timestamp) -> bool {
-        match (self.from.parse::<jiff::Timestamp>(), self.until.parse::<jiff::Timestamp>()) {
+        match (
+            self.from.parse::<jiff::Timestamp>(),
+            self.until.parse::<jiff::Timestamp>(),
+        ) {
             (Ok(from), Ok(until)) => from <= now && now < until,
             _ => false,
         }
@@ -139,7 +142,9 @@ impl Config {
     fn check(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
         let err = |message: String, needle: &str, hint: &str| ConfigError {
             path: path.into(),
-            position: text.find(needle).map(|o| crate::bundle::position_of_offset(text, o)),
+            position: text
+                .find(needle)
+                .map(|o| crate::bundle::position_of_offset(text, o)),
             message,
             hint: Some(hint.into()),
         };
@@ -170,7 +175,10 @@ impl Config {
                 for t in [&f.from, &f.until] {
                     if t.parse::<jiff::Timestamp>().is_err() {
                         return Err(err(
-                            format!("freeze time `{t}` in environment `{}` is not an RFC 3339 timestamp", env.name),
+                            format!(
+                                "freeze time `{t}` in environment `{}` is not an RFC 3339 timestamp",
+                                env.name
+                            ),
                             t,
                             "write times like 2026-12-20T00:00:00Z",
                         ));
@@ -180,7 +188,10 @@ impl Config {
             for role in &env.required_roles {
                 if role != "owner" && !self.roles.contains_key(role) {
                     return Err(err(
-                        format!("environment `{}` requires role `{role}`, which no principal holds", env.name),
+                        format!(
+                            "environment `{}` requires role `{role}`, which no principal holds",
+                            env.name
+                        ),
                         role,
                         &format!("add `{role} = [\"someone@example.com\"]` under [roles]"),
                     ));
@@ -192,7 +203,10 @@ impl Config {
 
     /// The environment named `name`, with its index in the order.
     pub fn environment(&self, name: &str) -> Option<(usize, &EnvironmentConfig)> {
-        self.environments.iter().enumerate().find(|(_, e)| e.name == name)
+        self.environments
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.name == name)
     }
 
     /// Names of all environments, in order.
@@ -213,7 +227,12 @@ impl Config {
 fn unknown_key_hint(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (field, rest) = rest.split_once('`')?;
-    let expected: Vec<String> = rest.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    let expected: Vec<String> = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
     Some(match crate::bundle::suggest(field, &expected) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("valid keys here: {}", expected.join(", ")),

@@ -183,7 +183,11 @@ pub fn format_events(events: &[Event]) -> String {
 
 /// The version to roll `agent` back to, from the log: the most recent
 /// earlier pin that was not itself rolled away from. `None` when there is none.
-pub fn rollback_target<'a>(events: &'a [Event], agent: &str, current: &str) -> Option<(&'a str, &'a str)> {
+pub fn rollback_target<'a>(
+    events: &'a [Event],
+    agent: &str,
+    current: &str,
+) -> Option<(&'a str, &'a str)> {
     let mut bad: Vec<&str> = vec![current];
     for e in events.iter().rev().filter(|e| e.agent == agent) {
         if e.action == Action::Rollback
@@ -279,6 +283,9 @@ mod tests {
             },
         );
         assert_eq!(EnvState::parse(&s.to_yaml()).expect("parse"), s);
-        assert_eq!(EnvState::parse(&EnvState::default().to_yaml()).expect("parse"), EnvState::default());
+        assert_eq!(
+            EnvState::parse(&EnvState::default().to_yaml()).expect("parse"),
+            EnvState::default()
+        );
     }
 }

@@ -93,7 +93,8 @@ pub struct Lock {
 impl Repo {
     /// Find and open the repository around `start`.
     pub fn discover(start: &Path) -> Result<Repo, RepoError> {
-        let root = find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?;
+        let root =
+            find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?;
         Repo::open(&root)
     }
 
@@ -182,11 +183,19 @@ impl Repo {
     }
 
     /// Check an environment name against the config.
-    pub fn environment(&self, name: &str) -> Result<(usize, &config::EnvironmentConfig), RepoError> {
-        self.config.environment(name).ok_or_else(|| RepoError::Unsafe {
-            message: format!("no environment `{name}` in agentctl.toml"),
-            hint: format!("environments: {}", self.config.environment_names().join(", ")),
-        })
+    pub fn environment(
+        &self,
+        name: &str,
+    ) -> Result<(usize, &config::EnvironmentConfig), RepoError> {
+        self.config
+            .environment(name)
+            .ok_or_else(|| RepoError::Unsafe {
+                message: format!("no environment `{name}` in agentctl.toml"),
+                hint: format!(
+                    "environments: {}",
+                    self.config.environment_names().join(", ")
+                ),
+            })
     }
 }
 

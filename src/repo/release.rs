@@ -70,7 +70,11 @@ impl Repo {
     }
 
     /// Read a release's metadata; `None` when it does not exist.
-    pub fn release_meta(&self, name: &str, version: &str) -> Result<Option<ReleaseMeta>, RepoError> {
+    pub fn release_meta(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseMeta>, RepoError> {
         let path = self.release_path(name, version).join("release.yaml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -105,11 +109,21 @@ impl Repo {
     }
 
     /// Check a release's files against its recorded digest (and an expected one).
-    pub fn verify_release(&self, name: &str, version: &str, expected: Option<&str>) -> Result<ReleaseMeta, RepoError> {
-        let meta = self.release_meta(name, version)?.ok_or_else(|| RepoError::Corrupt {
-            message: format!("release {name}@{version} does not exist"),
-            hint: format!("releases of {name}: {}", self.release_versions(name).unwrap_or_default().join(", ")),
-        })?;
+    pub fn verify_release(
+        &self,
+        name: &str,
+        version: &str,
+        expected: Option<&str>,
+    ) -> Result<ReleaseMeta, RepoError> {
+        let meta = self
+            .release_meta(name, version)?
+            .ok_or_else(|| RepoError::Corrupt {
+                message: format!("release {name}@{version} does not exist"),
+                hint: format!(
+                    "releases of {name}: {}",
+                    self.release_versions(name).unwrap_or_default().join(", ")
+                ),
+            })?;
         let actual = self.release_digest(name, version)?;
         if actual.digest != meta.digest {
             return Err(RepoError::Corrupt {
@@ -117,14 +131,18 @@ impl Repo {
                     "release {name}@{version} was modified: its files digest to {} but release.yaml records {}",
                     actual.digest, meta.digest
                 ),
-                hint: "releases are immutable; restore them from git (`git checkout -- releases/`)".into(),
+                hint: "releases are immutable; restore them from git (`git checkout -- releases/`)"
+                    .into(),
             });
         }
         if let Some(exp) = expected
             && exp != meta.digest
         {
             return Err(RepoError::Corrupt {
-                message: format!("release {name}@{version} has digest {} but the environment pins {exp}", meta.digest),
+                message: format!(
+                    "release {name}@{version} has digest {} but the environment pins {exp}",
+                    meta.digest
+                ),
                 hint: "the environment file was edited by hand; restore it from git".into(),
             });
         }
@@ -143,10 +161,12 @@ impl Repo {
             .filter(|e| e.path().join("release.yaml").is_file())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        versions.sort_by(|a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => a.cmp(b),
-        });
+        versions.sort_by(
+            |a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => a.cmp(b),
+            },
+        );
         Ok(versions)
     }
 

@@ -167,7 +167,13 @@ pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoE
     let oid = head.peel_to_commit()?.id();
     check_clean(repo, git)?;
     fault_point("pause-after-lock");
-    Ok((lock, Some(Start { branch, head: Some(oid) })))
+    Ok((
+        lock,
+        Some(Start {
+            branch,
+            head: Some(oid),
+        }),
+    ))
 }
 
 fn unborn_branch(git: &Repository) -> Result<String, RepoError> {
@@ -268,10 +274,12 @@ pub fn apply(
     if let Err(e) = moved {
         let _ = std::fs::remove_file(&journal_path);
         return Err(match e.code() {
-            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => RepoError::Conflict(format!(
-                "{} moved while agentctl was working; nothing was written",
-                start.branch
-            )),
+            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => {
+                RepoError::Conflict(format!(
+                    "{} moved while agentctl was working; nothing was written",
+                    start.branch
+                ))
+            }
             _ => e.into(),
         });
     }
@@ -287,7 +295,10 @@ fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
         hint: "set one: `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
     })?;
     // Honour fixed clocks for reproducible commits in tests and demos.
-    let when = match std::env::var("AGENTCTL_NOW").ok().and_then(|s| s.parse::<jiff::Timestamp>().ok()) {
+    let when = match std::env::var("AGENTCTL_NOW")
+        .ok()
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+    {
         Some(t) => git2::Time::new(t.as_second(), 0),
         None => sig.when(),
     };
@@ -301,7 +312,12 @@ fn journal_path(git: &Repository) -> PathBuf {
 }
 
 /// Make the work tree and index match commit `new` for `paths`.
-fn sync_worktree(repo: &Repo, git: &Repository, new: Oid, paths: &[String]) -> Result<(), RepoError> {
+fn sync_worktree(
+    repo: &Repo,
+    git: &Repository,
+    new: Oid,
+    paths: &[String],
+) -> Result<(), RepoError> {
     let tree = git.find_commit(new)?.tree()?;
     let Some(workdir) = git.workdir() else {
         return Ok(());
@@ -355,7 +371,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
     }
     let tmp = path.with_file_name(format!(
         ".{}.agentctl-tmp-{}",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;

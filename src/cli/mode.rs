@@ -1,0 +1,113 @@
+//! `agentctl mode ENV NAME MODE --reason R` and `agentctl retire ENV NAME --reason R`
+
+use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::{CliResult, Context, Format, ui};
+use agentctl::ops::mode::{ModeReport, set_mode};
+use agentctl::repo::environment::Mode;
+
+/// The operators' stop button: set an agent's mode.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Environment.
+    pub env: String,
+    /// Agent.
+    pub name: String,
+    /// New mode.
+    #[arg(value_enum)]
+    pub mode: ModeArg,
+    /// Why (required).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Remove an agent from an environment for good; its releases stay.
+#[derive(Debug, clap::Args)]
+pub struct RetireArgs {
+    /// Environment.
+    pub env: String,
+    /// Agent.
+    pub name: String,
+    /// Why (required).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Modes on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Running normally.
+    Active,
+    /// Every action waits for a human.
+    ReviewOnly,
+    /// Stopped.
+    Disabled,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Active => Mode::Active,
+            ModeArg::ReviewOnly => Mode::ReviewOnly,
+            ModeArg::Disabled => Mode::Disabled,
+        }
+    }
+}
+
+/// Run `mode`.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let repo = open_repo()?;
+    let report = set_mode(
+        &repo,
+        &args.env,
+        &args.name,
+        Some(args.mode.into()),
+        &args.write.options(Some(args.reason)),
+    )?;
+    show(ctx, &report)
+}
+
+/// Run `retire`.
+pub fn run_retire(ctx: &Context, args: RetireArgs) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let repo = open_repo()?;
+    let report = set_mode(
+        &repo,
+        &args.env,
+        &args.name,
+        None,
+        &args.write.options(Some(args.reason)),
+    )?;
+    show(ctx, &report)
+}
+
+fn show(ctx: &Context, report: &ModeReport) -> CliResult<u8> {
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, report),
+        _ => match report.mode {
+            Some(m) if m == report.previous_mode => {
+                writeln!(
+                    w,
+                    "{} is already {m} in {}",
+                    report.agent, report.environment
+                )
+            }
+            Some(m) => writeln!(
+                w,
+                "{} {} in {}: {} → {m}",
+                report.agent, report.version, report.environment, report.previous_mode
+            ),
+            None => writeln!(
+                w,
+                "retired {} {} from {}",
+                report.agent, report.version, report.environment
+            ),
+        },
+    })?;
+    recorded_line(ctx, &report.recorded);
+    Ok(0)
+}

@@ -1,0 +1,96 @@
+//! `agentctl promote ENV [NAME…]`
+
+use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::{CliError, CliResult, Context, Format, ui};
+use agentctl::ops::promote::{self, PromoteError, PromoteOptions, PromoteReport};
+use anstyle::AnsiColor;
+use std::io::Write;
+
+/// Move releases from the previous environment into ENV through every gate.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Target environment.
+    pub env: String,
+
+    /// Only these agents [default: every agent that differs].
+    pub agents: Vec<String>,
+
+    /// Show the plan and the gate results; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Why (recorded in the log and the commit).
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let repo = open_repo()?;
+    let opts = PromoteOptions {
+        env: args.env.clone(),
+        agents: args.agents.clone(),
+        dry_run: args.dry_run,
+        write: args.write.options(args.reason.clone()),
+    };
+    let report = promote::promote(&repo, &opts).map_err(|e| match e {
+        PromoteError::Repo(r) => CliError::from(r),
+        e @ PromoteError::NotACandidate(..) => {
+            let hint = e.hint().unwrap_or_default().to_string();
+            CliError::usage(e.to_string()).hinted(hint)
+        }
+    })?;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, &report),
+        _ => render(w, &report),
+    })?;
+    if report.moves.is_empty() {
+        ctx.ui.status(&format!(
+            "nothing to promote: {} already runs what {} has",
+            report.environment, report.source
+        ));
+        return Ok(0);
+    }
+    if !report.passed {
+        let failures = promote::failures(&report);
+        return Err(CliError::refused(format!(
+            "promotion to {} refused: {} agent{} failed a gate; nothing was written",
+            report.environment,
+            failures.len(),
+            if failures.len() == 1 { "" } else { "s" }
+        ))
+        .hinted("fix each failing gate above, then promote again"));
+    }
+    recorded_line(ctx, &report.recorded);
+    Ok(0)
+}
+
+fn render(w: &mut dyn Write, report: &PromoteReport) -> std::io::Result<()> {
+    let ok = AnsiColor::Green.on_default().bold();
+    let bad = AnsiColor::Red.on_default().bold();
+    let bold = anstyle::Style::new().bold();
+    for m in &report.moves {
+        let from = m.from_version.as_deref().unwrap_or("(new)");
+        let release = if m.new_release { " (released now)" } else { "" };
+        writeln!(
+            w,
+            "{bold}{}{bold:#} {from} → {}{release} in {}",
+            m.agent, m.to_version, report.environment
+        )?;
+        for g in &m.gates {
+            if g.passed {
+                writeln!(w, "  {ok}✓{ok:#} {:<14} {}", g.gate, g.message)?;
+            } else {
+                writeln!(w, "  {bad}✗{bad:#} {:<14} {}", g.gate, g.message)?;
+                if let Some(h) = &g.hint {
+                    writeln!(w, "    hint: {h}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! `agentctl release NAME`
+
+use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::{CliError, CliResult, Context, Format, ui};
+use agentctl::ops::release::{self, ReleaseError};
+use agentctl::report::human::SnippetWriter;
+
+/// Freeze agents/NAME as releases/NAME/VERSION.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The agent.
+    pub name: String,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let repo = open_repo()?;
+    match release::release(&repo, &args.name, &args.write.options(None)) {
+        Ok(report) => {
+            ui::write_stdout(&ctx.ui, |w| match ctx.format {
+                Format::Json => write_json(w, &report),
+                _ if report.created => writeln!(
+                    w,
+                    "released {}@{} {}",
+                    report.name, report.version, report.digest
+                ),
+                _ => writeln!(
+                    w,
+                    "{}@{} is already released with this content ({})",
+                    report.name, report.version, report.digest
+                ),
+            })?;
+            recorded_line(ctx, &report.recorded);
+            Ok(0)
+        }
+        Err(ReleaseError::NotReady { name, findings, .. }) => {
+            ui::write_stdout(&ctx.ui, |w| match ctx.format {
+                Format::Json => write_json(
+                    w,
+                    &serde_json::json!({"name": name, "released": false, "findings": findings}),
+                ),
+                _ => {
+                    let mut s = SnippetWriter::default();
+                    for f in &findings {
+                        s.write(w, f)?;
+                    }
+                    Ok(())
+                }
+            })?;
+            Err(CliError::refused(format!(
+                "{name} is not ready to release: {} error(s); nothing was written",
+                findings.len()
+            ))
+            .hinted(format!(
+                "fix the findings above (`agentctl validate agents/{name}`)"
+            )))
+        }
+        Err(e @ ReleaseError::VersionReused { .. }) => Err(CliError::refused(e.to_string())
+            .hinted("bump `version` in agent.yaml: a released version never changes content")),
+        Err(e @ ReleaseError::NoSuchAgent(_)) => {
+            Err(CliError::usage(e.to_string()).hinted(format!(
+                "agents: {}",
+                repo.agent_names().unwrap_or_default().join(", ")
+            )))
+        }
+        Err(ReleaseError::Repo(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,61 @@
+//! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`
+
+use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::{CliResult, Context, Format, ui};
+use agentctl::ops::rollback::{self, RollbackOptions};
+
+/// Pin the previous (or given) release again.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Environment.
+    pub env: String,
+
+    /// The agent [default: every agent the last promotion changed].
+    pub name: Option<String>,
+
+    /// Roll back to this version instead of the previous one.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// Why (required; recorded in the log and the commit).
+    #[arg(long)]
+    pub reason: String,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let repo = open_repo()?;
+    let report = rollback::rollback(
+        &repo,
+        &RollbackOptions {
+            env: args.env,
+            agent: args.name,
+            to: args.to,
+            write: args.write.options(Some(args.reason)),
+        },
+    )?;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, &report),
+        _ => {
+            for s in &report.steps {
+                writeln!(
+                    w,
+                    "rolled back {} in {}: {} → {}",
+                    s.agent,
+                    report.environment,
+                    s.from_version,
+                    s.to_version
+                        .as_deref()
+                        .unwrap_or("(removed: the promotion added it)")
+                )?;
+            }
+            Ok(())
+        }
+    })?;
+    recorded_line(ctx, &report.recorded);
+    Ok(0)
+}
