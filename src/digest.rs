@@ -11,8 +11,9 @@
 //! prints, so anyone can recompute it with coreutils. Anything that pipeline
 //! would treat differently from what a reader expects is refused instead of
 //! silently digested: symlinks (find skips them, so content could hide behind
-//! one), sockets and devices, and names with a newline or backslash (which
-//! sha256sum escapes). Names must be UTF-8 so they can be shown and stored.
+//! one), sockets and devices, names with a newline or backslash (which
+//! sha256sum escapes), and top-level names starting with `-` (which
+//! sha256sum would take for an option). Names must be UTF-8 so they can be shown and stored.
 
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -120,6 +121,12 @@ pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DigestError> {
             return Err(DigestError::BadName {
                 path: path.into(),
                 reason: "file name contains a line break",
+            });
+        }
+        if rel_str.starts_with('-') {
+            return Err(DigestError::BadName {
+                path: path.into(),
+                reason: "file name starts with a dash (sha256sum would read it as an option)",
             });
         }
         if rel_str.contains('\\') {

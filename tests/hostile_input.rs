@@ -39,7 +39,13 @@ fn validate(path: &Path) -> (i32, String) {
     }
     let out = child.wait_with_output().expect("output");
     let code = out.status.code().unwrap_or(-1);
-    assert_ne!(code, 101, "panic on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert_ne!(
+        code,
+        101,
+        "panic on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (code, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -60,7 +66,11 @@ fn deeply_nested_flow_sequences() {
     assert_eq!(code, 1);
     assert!(out.contains("\"file-too-large\""), "{out}");
     // Under the size limit: the parser's depth limit answers.
-    let small = bundle(tmp.path(), "nested-small", "[".repeat(200 * 1024).as_bytes());
+    let small = bundle(
+        tmp.path(),
+        "nested-small",
+        "[".repeat(200 * 1024).as_bytes(),
+    );
     let (code, out) = validate(&small);
     assert_eq!(code, 1);
     assert!(out.contains("\"yaml-limit\""), "{out}");
@@ -77,16 +87,23 @@ fn deeply_nested_block_mappings() {
     let b = bundle(tmp.path(), "nested-block", text.as_bytes());
     let (code, out) = validate(&b);
     assert_eq!(code, 1);
-    assert!(out.contains("\"yaml-limit\"") || out.contains("\"file-too-large\""), "{out}");
+    assert!(
+        out.contains("\"yaml-limit\"") || out.contains("\"file-too-large\""),
+        "{out}"
+    );
 }
 
 #[test]
 fn billion_laughs() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut text = String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut text = String::from(
+        "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for i in 1..10 {
         let p = i - 1;
-        text.push_str(&format!("a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"));
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"
+        ));
     }
     let b = bundle(tmp.path(), "laughs", text.as_bytes());
     let (code, out) = validate(&b);

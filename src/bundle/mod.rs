@@ -71,7 +71,7 @@ pub struct LoadedManifest {
 /// Read a text file under a size limit, refusing what would make its bytes
 /// differ across platforms or tools: invalid UTF-8, a BOM, CRLF line endings.
 pub fn read_text(path: &Path, display: &Path, max: u64) -> Result<String, Finding> {
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| {
         Finding::error(
             "file-unreadable",
             display,
@@ -86,6 +86,22 @@ pub fn read_text(path: &Path, display: &Path, max: u64) -> Result<String, Findin
             format!("{} is a directory, not a file", display.display()),
         )
         .hint("replace the directory with a file"));
+    }
+    if meta.file_type().is_symlink() {
+        return Err(Finding::error(
+            "file-unreadable",
+            display,
+            format!("{} is a symlink; bundles hold regular files only", display.display()),
+        )
+        .hint("replace the symlink with the file itself"));
+    }
+    if !meta.is_file() {
+        return Err(Finding::error(
+            "file-unreadable",
+            display,
+            format!("{} is not a regular file", display.display()),
+        )
+        .hint("bundles hold regular files only"));
     }
     if meta.len() > max {
         return Err(Finding::error(
@@ -187,9 +203,16 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<LoadedManifest, Finding
             ),
             YamlErrorKind::Syntax => ("yaml-syntax", "fix the YAML syntax at this position"),
         };
-        Finding::error(rule, file, e.message)
-            .at(e.position)
-            .hint(hint)
+        let position = match e.kind {
+            YamlErrorKind::Syntax if e.message.contains("tab") => first_indent_tab(text).or(e.position),
+            _ => e.position,
+        };
+        let hint = if e.message.contains("one YAML document") {
+            "remove the `---` and everything after it; one manifest per file"
+        } else {
+            hint
+        };
+        Finding::error(rule, file, e.message).at(position).hint(hint)
     })?;
     if !value.is_object() {
         return Err(Finding::error(
@@ -207,6 +230,20 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<LoadedManifest, Finding
         map,
         value,
     })
+}
+
+/// The first tab used for indentation, where YAML forbids it.
+fn first_indent_tab(text: &str) -> Option<Position> {
+    for (i, line) in text.lines().enumerate() {
+        let indent: &str = &line[..line.len() - line.trim_start().len()];
+        if let Some(col) = indent.find('\t') {
+            return Some(Position {
+                line: u32::try_from(i + 1).ok()?,
+                column: u32::try_from(col + 1).ok()?,
+            });
+        }
+    }
+    None
 }
 
 fn typed_error_finding(
@@ -305,9 +342,16 @@ fn typed_error_finding(
     } else {
         format!("`{dotted}`")
     };
+    let hint = if inner.contains("invalid duration") {
+        "write a number and a unit: `500ms`, `10s`, `2m` or `1h`"
+    } else if inner.contains("invalid type") {
+        "see the manifest reference in docs/manifest.md; quote values that YAML would read as numbers or booleans"
+    } else {
+        "see the manifest reference in docs/manifest.md"
+    };
     Finding::error("manifest-invalid", file, format!("{what}: {inner}"))
         .at(map.value(&pointer).or_else(|| map.nearest(&pointer)))
-        .hint("see the manifest reference in docs/manifest.md; quote values that YAML would read as numbers or booleans")
+        .hint(hint)
 }
 
 /// Parse serde's "unknown field `x`, expected one of `a`, `b`" message.
@@ -374,7 +418,8 @@ pub fn check_dir_as(dir: &Path, expected_name: Option<&str>) -> Checked {
         ));
         for (_, rel) in readiness::named_files(&l.manifest) {
             let full = dir.join(rel);
-            if readiness::is_contained(rel) && full.is_file() {
+            let regular = std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_file());
+            if readiness::is_contained(rel) && regular {
                 if let Err(f) = read_text(&full, &full, MAX_TEXT_FILE_BYTES) {
                     findings.push(f);
                 }

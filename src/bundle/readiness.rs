@@ -582,7 +582,7 @@ fn files(c: &mut Checker, m: &Manifest, bundle_dir: &Path) {
                 "file-missing",
                 &ptr,
                 format!("`{path}` is not a regular file"),
-                "point at a file, not a directory",
+                "point at a regular file (not a directory, pipe or device)",
             ),
             Ok(_) => {}
         }

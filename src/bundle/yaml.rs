@@ -124,19 +124,51 @@ fn classify(e: &serde_saphyr::Error) -> YamlError {
     } else {
         YamlErrorKind::Syntax
     };
-    let message = match kind {
-        YamlErrorKind::DuplicateKey => message
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(&message)
-            .to_string(),
-        _ => message,
+    let (kind, message) = match kind {
+        YamlErrorKind::DuplicateKey => (
+            kind,
+            message
+                .split(", set DuplicateKeyPolicy")
+                .next()
+                .unwrap_or(&message)
+                .to_string(),
+        ),
+        YamlErrorKind::Limit => limit_message(&message),
+        YamlErrorKind::Syntax | YamlErrorKind::ComplexKey => (kind, message),
     };
+    // The parser repeats the position in the text; findings carry it already.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .trim()
+        .to_string();
     YamlError {
         kind,
         message,
         position,
     }
+}
+
+/// Turn a budget breach into words; a second document is a syntax matter.
+fn limit_message(raw: &str) -> (YamlErrorKind, String) {
+    let lower = raw.to_ascii_lowercase();
+    if lower.contains("documents") {
+        return (
+            YamlErrorKind::Syntax,
+            "agent.yaml must hold exactly one YAML document".into(),
+        );
+    }
+    let message = if lower.contains("nodes") {
+        format!("the manifest expands to more than {MAX_NODES} YAML nodes (an alias bomb?)")
+    } else if lower.contains("alias") || lower.contains("anchor") {
+        format!("the manifest uses more than {MAX_ALIASES} aliases or anchors")
+    } else if lower.contains("depth") || lower.contains("recursion") || lower.contains("nesting") {
+        format!("the manifest is nested deeper than {MAX_DEPTH} levels")
+    } else {
+        format!("the manifest exceeds a parser limit ({raw})")
+    };
+    (YamlErrorKind::Limit, message)
 }
 
 fn strip_position_prefix(s: &str) -> &str {
