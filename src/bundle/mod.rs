@@ -91,7 +91,10 @@ pub fn read_text(path: &Path, display: &Path, max: u64) -> Result<String, Findin
         return Err(Finding::error(
             "file-unreadable",
             display,
-            format!("{} is a symlink; bundles hold regular files only", display.display()),
+            format!(
+                "{} is a symlink; bundles hold regular files only",
+                display.display()
+            ),
         )
         .hint("replace the symlink with the file itself"));
     }
@@ -204,7 +207,9 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<LoadedManifest, Finding
             YamlErrorKind::Syntax => ("yaml-syntax", "fix the YAML syntax at this position"),
         };
         let position = match e.kind {
-            YamlErrorKind::Syntax if e.message.contains("tab") => first_indent_tab(text).or(e.position),
+            YamlErrorKind::Syntax if e.message.contains("tab") => {
+                first_indent_tab(text).or(e.position)
+            }
             _ => e.position,
         };
         let hint = if e.message.contains("one YAML document") {
@@ -212,7 +217,9 @@ pub fn parse_manifest(text: &str, file: &Path) -> Result<LoadedManifest, Finding
         } else {
             hint
         };
-        Finding::error(rule, file, e.message).at(position).hint(hint)
+        Finding::error(rule, file, e.message)
+            .at(position)
+            .hint(hint)
     })?;
     if !value.is_object() {
         return Err(Finding::error(

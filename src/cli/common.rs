@@ -1,9 +1,9 @@
 //! Options and helpers several subcommands share.
 
-use super::{CliResult, Context};
-use agentctl::ops::{Recorded, WriteOptions};
-use agentctl::repo::Repo;
+use super::{CliError, CliResult, Context};
+use agentctl::ops::{Recorded, WriteOptions, with_push};
 use agentctl::repo::transaction::Record;
+use agentctl::repo::{Repo, RepoError};
 
 /// Options of every command that changes the repository.
 #[derive(Debug, Clone, clap::Args)]
@@ -13,8 +13,13 @@ pub struct WriteArgs {
     pub actor: Option<String>,
 
     /// Write the files only, without a commit (for pull-request flows).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "push")]
     pub no_commit: bool,
+
+    /// Push the commit to REMOTE [default: origin]; if another runner pushed
+    /// first, redo the operation on top of its work and retry.
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "origin")]
+    pub push: Option<String>,
 }
 
 impl WriteArgs {
@@ -28,6 +33,27 @@ impl WriteArgs {
             } else {
                 Record::Commit
             },
+        }
+    }
+
+    /// Run `op` on the repository, pushing (with retries) when asked to.
+    pub fn execute<T, E: From<RepoError>>(
+        &self,
+        op: impl FnMut(&Repo) -> Result<T, E>,
+        recorded: impl Fn(&T) -> &Recorded,
+    ) -> CliResult<Result<T, E>> {
+        let mut op = op;
+        match &self.push {
+            None => {
+                let repo = open_repo()?;
+                Ok(op(&repo))
+            }
+            Some(remote) => {
+                let cwd = std::env::current_dir()?;
+                let root = agentctl::repo::find_root(&cwd)
+                    .ok_or_else(|| CliError::from(RepoError::NotARepository(cwd.clone())))?;
+                Ok(with_push(&root, remote, op, recorded))
+            }
         }
     }
 }

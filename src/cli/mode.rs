@@ -1,6 +1,6 @@
 //! `agentctl mode ENV NAME MODE --reason R` and `agentctl retire ENV NAME --reason R`
 
-use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::common::{WriteArgs, recorded_line, write_json};
 use super::{CliResult, Context, Format, ui};
 use agentctl::ops::mode::{ModeReport, set_mode};
 use agentctl::repo::environment::Mode;
@@ -60,28 +60,23 @@ impl From<ModeArg> for Mode {
 /// Run `mode`.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let repo = open_repo()?;
-    let report = set_mode(
-        &repo,
-        &args.env,
-        &args.name,
-        Some(args.mode.into()),
-        &args.write.options(Some(args.reason)),
-    )?;
+    let opts = args.write.options(Some(args.reason));
+    let mode = Some(args.mode.into());
+    let report = args.write.execute(
+        |repo| set_mode(repo, &args.env, &args.name, mode, &opts),
+        |r| &r.recorded,
+    )??;
     show(ctx, &report)
 }
 
 /// Run `retire`.
 pub fn run_retire(ctx: &Context, args: RetireArgs) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let repo = open_repo()?;
-    let report = set_mode(
-        &repo,
-        &args.env,
-        &args.name,
-        None,
-        &args.write.options(Some(args.reason)),
-    )?;
+    let opts = args.write.options(Some(args.reason));
+    let report = args.write.execute(
+        |repo| set_mode(repo, &args.env, &args.name, None, &opts),
+        |r| &r.recorded,
+    )??;
     show(ctx, &report)
 }
 

@@ -1,6 +1,6 @@
 //! `agentctl promote ENV [NAME…]`
 
-use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::common::{WriteArgs, recorded_line, write_json};
 use super::{CliError, CliResult, Context, Format, ui};
 use agentctl::ops::promote::{self, PromoteError, PromoteOptions, PromoteReport};
 use anstyle::AnsiColor;
@@ -30,20 +30,22 @@ pub struct Args {
 /// Run it.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let repo = open_repo()?;
     let opts = PromoteOptions {
         env: args.env.clone(),
         agents: args.agents.clone(),
         dry_run: args.dry_run,
         write: args.write.options(args.reason.clone()),
     };
-    let report = promote::promote(&repo, &opts).map_err(|e| match e {
-        PromoteError::Repo(r) => CliError::from(r),
-        e @ PromoteError::NotACandidate(..) => {
-            let hint = e.hint().unwrap_or_default().to_string();
-            CliError::usage(e.to_string()).hinted(hint)
-        }
-    })?;
+    let report = args
+        .write
+        .execute(|repo| promote::promote(repo, &opts), |r| &r.recorded)?
+        .map_err(|e| match e {
+            PromoteError::Repo(r) => CliError::from(r),
+            e @ PromoteError::NotACandidate(..) => {
+                let hint = e.hint().unwrap_or_default().to_string();
+                CliError::usage(e.to_string()).hinted(hint)
+            }
+        })?;
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
         _ => render(w, &report),

@@ -19,7 +19,11 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
     let repo = open_repo()?;
-    match release::release(&repo, &args.name, &args.write.options(None)) {
+    let opts = args.write.options(None);
+    match args.write.execute(
+        |repo| release::release(repo, &args.name, &opts),
+        |r| &r.recorded,
+    )? {
         Ok(report) => {
             ui::write_stdout(&ctx.ui, |w| match ctx.format {
                 Format::Json => write_json(w, &report),

@@ -1,6 +1,6 @@
 //! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`
 
-use super::common::{WriteArgs, open_repo, recorded_line, write_json};
+use super::common::{WriteArgs, recorded_line, write_json};
 use super::{CliResult, Context, Format, ui};
 use agentctl::ops::rollback::{self, RollbackOptions};
 
@@ -28,16 +28,15 @@ pub struct Args {
 /// Run it.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let repo = open_repo()?;
-    let report = rollback::rollback(
-        &repo,
-        &RollbackOptions {
-            env: args.env,
-            agent: args.name,
-            to: args.to,
-            write: args.write.options(Some(args.reason)),
-        },
-    )?;
+    let opts = RollbackOptions {
+        env: args.env,
+        agent: args.name,
+        to: args.to,
+        write: args.write.options(Some(args.reason)),
+    };
+    let report = args
+        .write
+        .execute(|repo| rollback::rollback(repo, &opts), |r| &r.recorded)??;
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
         _ => {

@@ -13,7 +13,7 @@ pub mod status;
 
 use crate::repo::environment::{self, EnvState, Event};
 use crate::repo::transaction::{Outcome, Record};
-use crate::repo::{Repo, RepoError};
+use crate::repo::{Repo, RepoError, remote};
 use serde::Serialize;
 
 /// Options every state-changing operation shares.
@@ -84,6 +84,46 @@ impl From<Outcome> for Recorded {
             Outcome::Written => Recorded::FilesOnly,
         }
     }
+}
+
+impl Recorded {
+    /// The commit made, if any.
+    pub fn commit(&self) -> Option<&str> {
+        match self {
+            Recorded::Commit { commit } => Some(commit),
+            _ => None,
+        }
+    }
+}
+
+/// Run a state-changing operation and push its commit to `remote`, redoing
+/// it on top of the remote's new state (every gate re-checked) when another
+/// runner pushed first, up to [`remote::MAX_PUSH_ATTEMPTS`] times.
+pub fn with_push<T, E: From<RepoError>>(
+    root: &std::path::Path,
+    remote_name: &str,
+    mut op: impl FnMut(&Repo) -> Result<T, E>,
+    recorded: impl Fn(&T) -> &Recorded,
+) -> Result<T, E> {
+    for _ in 0..remote::MAX_PUSH_ATTEMPTS {
+        let repo = Repo::open(root)?;
+        let branch = remote::current_branch(&repo)?;
+        remote::sync(&repo, remote_name, &branch)?;
+        let result = op(&repo)?;
+        let Some(commit) = recorded(&result).commit() else {
+            return Ok(result);
+        };
+        let commit = git2::Oid::from_str(commit).map_err(RepoError::from)?;
+        match remote::push(&repo, remote_name, &branch)? {
+            remote::Pushed::Accepted => return Ok(result),
+            remote::Pushed::Rejected => remote::drop_own_commit(&repo, commit)?,
+        }
+    }
+    Err(RepoError::Conflict(format!(
+        "{remote_name} kept moving: gave up after {} attempts; nothing was pushed",
+        remote::MAX_PUSH_ATTEMPTS
+    ))
+    .into())
 }
 
 /// Append events to an environment's log text.

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod environment;
 pub mod release;
+pub mod remote;
 pub mod transaction;
 
 use config::{Config, ConfigError};
