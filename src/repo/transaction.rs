@@ -122,6 +122,17 @@ pub fn fault_point(step: &str) {
     }
 }
 
+/// A test-only hook: `AGENTCTL_TEST_HOLD_LOCK_MS` keeps the lock held that
+/// long after it is taken, so tests can make two processes overlap.
+fn hold_lock_for_tests() {
+    if let Some(ms) = std::env::var("AGENTCTL_TEST_HOLD_LOCK_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 /// Lock the repository and check it is safe to change; returns where the
 /// branch stood for the compare-and-swap.
 pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoError> {
@@ -166,7 +177,7 @@ pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoE
         .to_string();
     let oid = head.peel_to_commit()?.id();
     check_clean(repo, git)?;
-    fault_point("pause-after-lock");
+    hold_lock_for_tests();
     Ok((
         lock,
         Some(Start {
