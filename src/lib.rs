@@ -19,4 +19,5 @@ pub mod policy;
 pub mod repo;
 pub mod report;
 pub mod schema;
+pub mod signing;
 pub mod validate;

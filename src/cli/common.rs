@@ -84,3 +84,16 @@ pub fn write_json<T: serde::Serialize>(
     serde_json::to_writer_pretty(&mut *w, value)?;
     writeln!(w)
 }
+
+/// Where trust comes from, when not from the repository itself.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrustArgs {
+    /// Trust this allowed_signers file instead of the repository's own
+    /// (a deploy job's copy: a pull request cannot approve itself).
+    #[arg(long, value_name = "PATH")]
+    pub allowed_signers: Option<std::path::PathBuf>,
+
+    /// Take signer roles from this TOML file's `[roles]` table instead of agentctl.toml.
+    #[arg(long, value_name = "PATH")]
+    pub signer_roles: Option<std::path::PathBuf>,
+}

@@ -13,9 +13,12 @@ mod promote;
 mod release;
 mod rollback;
 mod schema;
+mod sign;
+mod statement;
 mod status;
 pub mod ui;
 mod validate;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -106,6 +109,12 @@ pub enum Command {
     Mode(mode::Args),
     /// Remove an agent from an environment for good.
     Retire(mode::RetireArgs),
+    /// Print the release statement (the bytes a signature covers).
+    Statement(statement::Args),
+    /// Approve a release: sign it with your SSH key.
+    Sign(sign::Args),
+    /// Check digests, pins and signatures (what a deploy job runs).
+    Verify(verify::Args),
     /// Show what runs where.
     Status(status::Args),
     /// Show who changed what in an environment, when and why.
@@ -162,6 +171,9 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Rollback(args) => rollback::run(&ctx, args),
         Command::Mode(args) => mode::run(&ctx, args),
         Command::Retire(args) => mode::run_retire(&ctx, args),
+        Command::Statement(args) => statement::run(&ctx, args),
+        Command::Sign(args) => sign::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
         Command::Status(args) => status::run(&ctx, args),
         Command::History(args) => history::run(&ctx, args),
         Command::Digest(args) => digest::run(&ctx, args),

@@ -1,6 +1,6 @@
 //! `agentctl promote ENV [NAME…]`
 
-use super::common::{WriteArgs, recorded_line, write_json};
+use super::common::{TrustArgs, WriteArgs, recorded_line, write_json};
 use super::{CliError, CliResult, Context, Format, ui};
 use agentctl::ops::promote::{self, PromoteError, PromoteOptions, PromoteReport};
 use anstyle::AnsiColor;
@@ -25,6 +25,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub write: WriteArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Run it.
@@ -35,6 +38,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         agents: args.agents.clone(),
         dry_run: args.dry_run,
         write: args.write.options(args.reason.clone()),
+        allowed_signers: args.trust.allowed_signers.clone(),
+        signer_roles: args.trust.signer_roles.clone(),
     };
     let report = args
         .write

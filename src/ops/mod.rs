@@ -9,7 +9,9 @@ pub mod mode;
 pub mod promote;
 pub mod release;
 pub mod rollback;
+pub mod sign;
 pub mod status;
+pub mod verify;
 
 use crate::repo::environment::{self, EnvState, Event};
 use crate::repo::transaction::{Outcome, Record};

@@ -2,6 +2,7 @@
 //! through every gate, all or nothing.
 
 use super::release::{Prepared, ReleaseError, prepare, release_files};
+use super::verify::{Trust, approval, check_signatures};
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
 use crate::policy::{self, GateResult};
 use crate::repo::environment::{Action, Event, Mode, Pin, log_path, state_path};
@@ -21,6 +22,10 @@ pub struct PromoteOptions {
     pub dry_run: bool,
     /// Shared write options.
     pub write: WriteOptions,
+    /// allowed_signers from outside the repository (the deploy job's trust root).
+    pub allowed_signers: Option<std::path::PathBuf>,
+    /// Signer roles from outside the repository.
+    pub signer_roles: Option<std::path::PathBuf>,
 }
 
 /// One agent's planned move.
@@ -237,6 +242,16 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         }
     }
 
+    if !env_cfg.required_roles.is_empty() && !moves.is_empty() {
+        let trust = Trust::load(
+            repo,
+            opts.allowed_signers.as_deref(),
+            opts.signer_roles.as_deref(),
+        )?;
+        for m in &mut moves {
+            m.gates.push(signature_gate(repo, &trust, &opts.env, m)?);
+        }
+    }
     let passed = moves.iter().all(Move::passed);
     let mut report = PromoteReport {
         environment: opts.env.clone(),
@@ -301,6 +316,95 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
     report.recorded = outcome.into();
     Ok(report)
+}
+
+fn signature_gate(
+    repo: &Repo,
+    trust: &Trust,
+    env: &str,
+    m: &Move,
+) -> Result<GateResult, RepoError> {
+    if m.new_release || m.to_digest.is_empty() {
+        return Ok(GateResult::fail(
+            "signatures",
+            format!(
+                "{env} requires signatures, and {} {} is not released yet",
+                m.agent, m.to_version
+            ),
+            format!(
+                "release it (`agentctl release {}`), have it signed (`agentctl sign {}@{} --key …`), then promote",
+                m.agent, m.agent, m.to_version
+            ),
+        ));
+    }
+    let sigs = check_signatures(repo, trust, &m.agent, &m.to_version, &m.to_digest)?;
+    let Some(approval) = approval(repo, trust, env, &m.agent, &m.to_version, &sigs) else {
+        return Ok(GateResult::pass("signatures", "no roles required"));
+    };
+    let good: Vec<String> = sigs
+        .iter()
+        .filter(|s| s.verdict == crate::signing::Verdict::Good)
+        .map(|s| format!("{} ({})", s.principal, s.roles.join("+")))
+        .collect();
+    if approval.missing.is_empty() {
+        return Ok(GateResult::pass(
+            "signatures",
+            format!(
+                "{} signed by {}",
+                approval.required.join(" + "),
+                good.join(", ")
+            ),
+        ));
+    }
+    let who: Vec<String> = approval
+        .could_sign
+        .iter()
+        .map(|(role, people)| {
+            if people.is_empty() {
+                format!("{role}: nobody holds this role")
+            } else {
+                format!("{role}: {}", people.join(", "))
+            }
+        })
+        .collect();
+    let bad: Vec<String> = sigs
+        .iter()
+        .filter(|s| s.verdict != crate::signing::Verdict::Good)
+        .map(|s| format!("{} is not valid", s.principal))
+        .collect();
+    let distinct = repo
+        .config
+        .environment(env)
+        .is_some_and(|(_, c)| c.distinct_signers);
+    Ok(GateResult::fail(
+        "signatures",
+        format!(
+            "missing a valid signature for role{} {}{}{}",
+            if approval.missing.len() == 1 { "" } else { "s" },
+            approval.missing.join(", "),
+            if good.is_empty() {
+                String::new()
+            } else {
+                format!("; signed by {}", good.join(", "))
+            },
+            if bad.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", bad.join(", "))
+            }
+        ),
+        format!(
+            "who can sign — {}{}; they run `agentctl sign {}@{} --key ~/.ssh/id_ed25519`",
+            who.join("; "),
+            if distinct {
+                " (one person cannot fill two required roles)"
+            } else {
+                ""
+            },
+            m.agent,
+            m.to_version
+        ),
+    ))
 }
 
 fn promote_message(report: &PromoteReport, actor: &str, reason: Option<&str>, op: u64) -> Message {

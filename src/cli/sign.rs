@@ -1,0 +1,89 @@
+//! `agentctl sign NAME@VERSION --key PATH [--principal P]`
+
+use super::common::{WriteArgs, recorded_line, write_json};
+use super::{CliError, CliResult, Context, Format, ui};
+use agentctl::ops::sign::{SignReleaseError, sign};
+use agentctl::signing::{SignError, key_source};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Environment variable holding the key's passphrase (for CI).
+pub const PASSPHRASE_ENV: &str = "AGENTCTL_SSH_PASSPHRASE";
+
+/// Approve a release: sign its statement with your SSH key.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The release, as NAME@VERSION.
+    pub release: String,
+
+    /// Your SSH key: a private key file, or a public key whose private half
+    /// ssh-agent holds (as with git's gpg.format=ssh).
+    #[arg(long, value_name = "PATH")]
+    pub key: PathBuf,
+
+    /// Sign as this principal [default: the key's principal in .agentctl/allowed_signers].
+    #[arg(long)]
+    pub principal: Option<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let release = super::statement::parse_release(&args.release)?;
+    let key = key_source(&args.key).map_err(sign_error)?;
+    let passphrase = || -> Option<String> {
+        if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+            return Some(p);
+        }
+        if std::io::stdin().is_terminal() {
+            return rpassword::prompt_password(format!("passphrase for {}: ", args.key.display()))
+                .ok();
+        }
+        None
+    };
+    let opts = args.write.options(None);
+    let report = args
+        .write
+        .execute(
+            |repo| sign(repo, &release, &key, args.principal.as_deref(), &passphrase, &opts),
+            |r| &r.recorded,
+        )?
+        .map_err(|e| match e {
+            SignReleaseError::Repo(r) => CliError::from(r),
+            SignReleaseError::Sign(s) => sign_error(s),
+            e @ SignReleaseError::UnknownPrincipal(_) => CliError::usage(e.to_string())
+                .hinted("add your public key to .agentctl/allowed_signers, or pass --principal you@example.com"),
+        })?;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, &report),
+        _ => writeln!(
+            w,
+            "signed {}@{} ({}) as {} → {}",
+            report.name, report.version, report.digest, report.principal, report.file
+        ),
+    })?;
+    recorded_line(ctx, &report.recorded);
+    Ok(0)
+}
+
+fn sign_error(e: SignError) -> CliError {
+    let hint = match &e {
+        SignError::NeedPassphrase(_) => {
+            format!("set {PASSPHRASE_ENV}, or run on a terminal to be asked")
+        }
+        SignError::WrongPassphrase(_) => "check the passphrase".to_string(),
+        SignError::Agent(_) => {
+            "start ssh-agent and `ssh-add` your key, or pass the private key file".to_string()
+        }
+        SignError::Key { .. } => {
+            "pass an OpenSSH private key (ssh-keygen -t ed25519) or its .pub with ssh-agent"
+                .to_string()
+        }
+        SignError::AllowedSigners { .. } => "fix the line: `<email> ssh-ed25519 AAAA…`".to_string(),
+        SignError::Sign(_) => "try again; if it persists, report a bug".to_string(),
+    };
+    CliError::usage(e.to_string()).hinted(hint)
+}

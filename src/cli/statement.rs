@@ -1,0 +1,46 @@
+//! `agentctl statement NAME@VERSION`
+
+use super::common::open_repo;
+use super::{CliError, CliResult, Context, Format, ui};
+use agentctl::repo::release::ReleaseRef;
+
+/// Print the release statement: the exact bytes signatures cover.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The release, as NAME@VERSION.
+    pub release: String,
+}
+
+/// Parse NAME@VERSION or explain.
+pub fn parse_release(s: &str) -> CliResult<ReleaseRef> {
+    ReleaseRef::parse(s).ok_or_else(|| {
+        CliError::usage(format!("`{s}` is not NAME@VERSION")).hinted("e.g. support-triage@1.4.0")
+    })
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human])?;
+    let r = parse_release(&args.release)?;
+    let repo = open_repo()?;
+    // Recompute from the files: a statement for tampered content is refused,
+    // so `agentctl statement | ssh-keygen -Y verify` cannot be fooled.
+    let meta = repo
+        .verify_release(&r.name, &r.version, None)
+        .map_err(|e| {
+            let code_one = matches!(e, agentctl::repo::RepoError::Corrupt { .. })
+                && repo
+                    .release_meta(&r.name, &r.version)
+                    .ok()
+                    .flatten()
+                    .is_some();
+            let mut err = CliError::from(e);
+            if code_one {
+                err.code = super::error::EXIT_NO;
+            }
+            err
+        })?;
+    let text = agentctl::signing::statement(&meta.name, &meta.version, &meta.digest);
+    ui::write_stdout(&ctx.ui, |w| w.write_all(text.as_bytes()))?;
+    Ok(0)
+}

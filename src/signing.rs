@@ -1,0 +1,583 @@
+//! SSH signatures over release statements, interoperable with OpenSSH.
+//!
+//! A signature is an armored SSHSIG (`ssh-keygen -Y sign -n agentctl`) over
+//! the release statement, so `agentctl statement NAME@VERSION | ssh-keygen -Y
+//! verify -f .agentctl/allowed_signers -I PRINCIPAL -n agentctl -s SIG`
+//! succeeds, and signatures made by `ssh-keygen -Y sign` verify here. The
+//! wire format is the `ssh-key` crate's; this module adds the statement, the
+//! `allowed_signers` file (with `namespaces=`, `valid-after=`,
+//! `valid-before=`), keys held in ssh-agent, and roles.
+
+use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+use std::path::{Path, PathBuf};
+
+/// The SSHSIG namespace agentctl signs and verifies in.
+pub const NAMESPACE: &str = "agentctl";
+
+/// The bytes that are signed for a release.
+pub fn statement(name: &str, version: &str, digest: &str) -> String {
+    format!("agentctl release v1\nname: {name}\nversion: {version}\ndigest: {digest}\n")
+}
+
+/// Signing and verification failures.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// A key file could not be read or parsed.
+    #[error("{path}: {message}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The key is encrypted and no passphrase was given.
+    #[error("{0} is passphrase-protected; no passphrase was given")]
+    NeedPassphrase(PathBuf),
+    /// The passphrase did not decrypt the key.
+    #[error("wrong passphrase for {0}")]
+    WrongPassphrase(PathBuf),
+    /// ssh-agent could not be reached or refused.
+    #[error("ssh-agent: {0}")]
+    Agent(String),
+    /// A malformed allowed_signers line.
+    #[error("{path}:{line}: {message}")]
+    AllowedSigners {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The signing operation failed.
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+/// Where the private key is.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// An OpenSSH private key file.
+    File(PathBuf),
+    /// The private key of this public key, held by ssh-agent (`SSH_AUTH_SOCK`).
+    Agent(PublicKey),
+}
+
+/// Decide how `path` signs: a private key file signs itself; a public key
+/// (like git's `user.signingKey` with `gpg.format=ssh`) signs through ssh-agent.
+pub fn key_source(path: &Path) -> Result<KeySource, SignError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SignError::Key {
+        path: path.into(),
+        message: format!("cannot read: {e}"),
+    })?;
+    if text
+        .trim_start()
+        .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+    {
+        return Ok(KeySource::File(path.into()));
+    }
+    let public = PublicKey::from_openssh(text.trim()).map_err(|e| SignError::Key {
+        path: path.into(),
+        message: format!("neither an OpenSSH private key nor a public key: {e}"),
+    })?;
+    Ok(KeySource::Agent(public))
+}
+
+/// The public key a source signs with (reading a private key file, which
+/// stores its public half unencrypted).
+pub fn public_key(source: &KeySource) -> Result<PublicKey, SignError> {
+    match source {
+        KeySource::Agent(p) => Ok(p.clone()),
+        KeySource::File(path) => Ok(read_private(path)?.public_key().clone()),
+    }
+}
+
+fn read_private(path: &Path) -> Result<PrivateKey, SignError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SignError::Key {
+        path: path.into(),
+        message: format!("cannot read: {e}"),
+    })?;
+    PrivateKey::from_openssh(text.trim()).map_err(|e| SignError::Key {
+        path: path.into(),
+        message: format!("not an OpenSSH private key: {e}"),
+    })
+}
+
+/// Sign `message` in the agentctl namespace; returns the armored signature.
+/// `passphrase` is asked only when the key file is encrypted.
+pub fn sign(
+    source: &KeySource,
+    message: &[u8],
+    passphrase: &dyn Fn() -> Option<String>,
+) -> Result<String, SignError> {
+    let sig = match source {
+        KeySource::File(path) => {
+            let mut key = read_private(path)?;
+            if key.is_encrypted() {
+                let pass = passphrase().ok_or_else(|| SignError::NeedPassphrase(path.clone()))?;
+                key = key
+                    .decrypt(pass.as_bytes())
+                    .map_err(|_| SignError::WrongPassphrase(path.clone()))?;
+            }
+            key.sign(NAMESPACE, HashAlg::Sha512, message)
+                .map_err(|e| SignError::Sign(e.to_string()))?
+        }
+        KeySource::Agent(public) => {
+            let sock = std::env::var_os("SSH_AUTH_SOCK").ok_or_else(|| {
+                SignError::Agent("SSH_AUTH_SOCK is not set; is ssh-agent running?".into())
+            })?;
+            let mut client =
+                ssh_agent_client_rs::Client::connect(Path::new(&sock)).map_err(|e| {
+                    SignError::Agent(format!(
+                        "cannot connect to {}: {e}",
+                        Path::new(&sock).display()
+                    ))
+                })?;
+            let data = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, message)
+                .map_err(|e| SignError::Sign(e.to_string()))?;
+            let signature = client.sign(public.clone(), &data).map_err(|e| {
+                SignError::Agent(format!(
+                    "the agent did not sign (is the key added? `ssh-add -l`): {e}"
+                ))
+            })?;
+            SshSig::new(
+                public.key_data().clone(),
+                NAMESPACE,
+                HashAlg::Sha512,
+                signature,
+            )
+            .map_err(|e| SignError::Sign(e.to_string()))?
+        }
+    };
+    sig.to_pem(LineEnding::LF)
+        .map_err(|e| SignError::Sign(e.to_string()))
+}
+
+/// One line of an allowed_signers file.
+#[derive(Debug, Clone)]
+pub struct AllowedSigner {
+    /// Principal patterns (`*` and `?` wildcards, `!` negation).
+    pub principals: Vec<String>,
+    /// `namespaces=` patterns, when given.
+    pub namespaces: Option<Vec<String>>,
+    /// `valid-after=`.
+    pub valid_after: Option<jiff::Timestamp>,
+    /// `valid-before=`.
+    pub valid_before: Option<jiff::Timestamp>,
+    /// `cert-authority`: this key signs certificates, not statements.
+    pub cert_authority: bool,
+    /// The key.
+    pub key: PublicKey,
+    /// 1-based line in the file.
+    pub line: usize,
+}
+
+/// A parsed allowed_signers file.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedSigners {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its entries, in order.
+    pub entries: Vec<AllowedSigner>,
+}
+
+impl AllowedSigners {
+    /// Read and parse a file.
+    pub fn load(path: &Path) -> Result<AllowedSigners, SignError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SignError::Key {
+            path: path.into(),
+            message: format!("cannot read allowed_signers: {e}"),
+        })?;
+        AllowedSigners::parse(&text, path)
+    }
+
+    /// Parse allowed_signers text (the format of ssh-keygen(1), ALLOWED SIGNERS).
+    pub fn parse(text: &str, path: &Path) -> Result<AllowedSigners, SignError> {
+        let mut entries = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| SignError::AllowedSigners {
+                path: path.into(),
+                line: i + 1,
+                message,
+            };
+            let tokens = tokenize(line).map_err(err)?;
+            let mut it = tokens.into_iter();
+            let principals: Vec<String> = it
+                .next()
+                .ok_or_else(|| err("empty line".into()))?
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            if principals.iter().any(String::is_empty) {
+                return Err(err("empty principal".into()));
+            }
+            let mut next = it.next().ok_or_else(|| err("missing key".into()))?;
+            let mut entry = AllowedSigner {
+                principals,
+                namespaces: None,
+                valid_after: None,
+                valid_before: None,
+                cert_authority: false,
+                key: PublicKey::from_openssh(
+                    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+                )
+                .expect("a constant valid key"),
+                line: i + 1,
+            };
+            if !is_key_type(&next) {
+                for opt in split_options(&next) {
+                    let (k, v) = match opt.split_once('=') {
+                        Some((k, v)) => (
+                            k.to_ascii_lowercase(),
+                            Some(v.trim_matches('"').to_string()),
+                        ),
+                        None => (opt.to_ascii_lowercase(), None),
+                    };
+                    match (k.as_str(), v) {
+                        ("cert-authority", None) => entry.cert_authority = true,
+                        ("namespaces", Some(v)) => {
+                            entry.namespaces =
+                                Some(v.split(',').map(|s| s.trim().to_string()).collect());
+                        }
+                        ("valid-after", Some(v)) => {
+                            entry.valid_after = Some(
+                                parse_ssh_time(&v)
+                                    .ok_or_else(|| err(format!("bad valid-after time `{v}`")))?,
+                            );
+                        }
+                        ("valid-before", Some(v)) => {
+                            entry.valid_before = Some(
+                                parse_ssh_time(&v)
+                                    .ok_or_else(|| err(format!("bad valid-before time `{v}`")))?,
+                            );
+                        }
+                        (other, _) => return Err(err(format!("unknown option `{other}`"))),
+                    }
+                }
+                next = it.next().ok_or_else(|| err("missing key type".into()))?;
+            }
+            let blob = it
+                .next()
+                .ok_or_else(|| err(format!("missing key data after `{next}`")))?;
+            entry.key = PublicKey::from_openssh(&format!("{next} {blob}"))
+                .map_err(|e| err(format!("invalid {next} key: {e}")))?;
+            entries.push(entry);
+        }
+        Ok(AllowedSigners {
+            path: path.into(),
+            entries,
+        })
+    }
+
+    /// The principals listed for `key` (first match wins when signing).
+    pub fn principals_for(&self, key: &PublicKey) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter(|e| e.key.key_data() == key.key_data() && !e.cert_authority)
+            .flat_map(|e| e.principals.iter().map(String::as_str))
+            .filter(|p| !p.contains(['*', '?', '!']))
+            .collect()
+    }
+}
+
+fn is_key_type(s: &str) -> bool {
+    s.starts_with("ssh-") || s.starts_with("ecdsa-sha2-") || s.starts_with("sk-")
+}
+
+/// Split on whitespace outside double quotes.
+fn tokenize(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err("unterminated quote".into());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// Split an options field on commas outside quotes.
+fn split_options(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in s.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Parse ssh-keygen's `YYYYMMDD[HHMM[SS]][Z]` (taken as UTC).
+fn parse_ssh_time(s: &str) -> Option<jiff::Timestamp> {
+    let digits = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = match digits.len() {
+        8 => format!("{digits}000000"),
+        12 => format!("{digits}00"),
+        14 => digits.to_string(),
+        _ => return None,
+    };
+    let dt = jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", &padded).ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// Glob match with `*` and `?`.
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// Whether a pattern list (with `!` negations) matches.
+fn matches_list(patterns: &[String], text: &str) -> bool {
+    let mut matched = false;
+    for p in patterns {
+        if let Some(neg) = p.strip_prefix('!') {
+            if glob(neg, text) {
+                return false;
+            }
+        } else if glob(p, text) {
+            matched = true;
+        }
+    }
+    matched
+}
+
+/// The verdict on one signature file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Valid, by a trusted key for this principal.
+    Good,
+    /// The key is not listed for this principal in allowed_signers.
+    UnknownSigner {
+        /// Why.
+        reason: String,
+    },
+    /// Malformed, wrong namespace, expired, or does not match the statement.
+    Bad {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Check an armored signature by `principal` over `message`.
+pub fn verify(
+    allowed: &AllowedSigners,
+    principal: &str,
+    armored: &[u8],
+    message: &[u8],
+    now: jiff::Timestamp,
+) -> Verdict {
+    let sig = match SshSig::from_pem(armored) {
+        Ok(s) => s,
+        Err(e) => {
+            return Verdict::Bad {
+                reason: format!("not a valid SSH signature: {e}"),
+            };
+        }
+    };
+    if sig.namespace() != NAMESPACE {
+        return Verdict::Bad {
+            reason: format!(
+                "signed for namespace `{}`, not `{NAMESPACE}`",
+                sig.namespace()
+            ),
+        };
+    }
+    let candidates: Vec<&AllowedSigner> = allowed
+        .entries
+        .iter()
+        .filter(|e| !e.cert_authority && matches_list(&e.principals, principal))
+        .filter(|e| e.key.key_data() == sig.public_key())
+        .collect();
+    let Some(entry) = candidates.first() else {
+        let listed = allowed
+            .entries
+            .iter()
+            .any(|e| matches_list(&e.principals, principal));
+        return Verdict::UnknownSigner {
+            reason: if listed {
+                format!(
+                    "signed with a key that {} does not list for {principal}",
+                    allowed.path.display()
+                )
+            } else {
+                format!("{principal} is not in {}", allowed.path.display())
+            },
+        };
+    };
+    if let Some(ns) = &entry.namespaces
+        && !matches_list(ns, NAMESPACE)
+    {
+        return Verdict::Bad {
+            reason: format!(
+                "{}:{} does not allow namespace `{NAMESPACE}` for this key",
+                allowed.path.display(),
+                entry.line
+            ),
+        };
+    }
+    if entry.valid_after.is_some_and(|t| now < t) {
+        return Verdict::Bad {
+            reason: format!(
+                "key for {principal} is not valid yet (valid-after, line {})",
+                entry.line
+            ),
+        };
+    }
+    if entry.valid_before.is_some_and(|t| now >= t) {
+        return Verdict::Bad {
+            reason: format!(
+                "key for {principal} has expired (valid-before, line {})",
+                entry.line
+            ),
+        };
+    }
+    match entry.key.verify(NAMESPACE, message, &sig) {
+        Ok(()) => Verdict::Good,
+        Err(_) => Verdict::Bad {
+            reason:
+                "the signature does not match this release's statement (signed for other content?)"
+                    .into(),
+        },
+    }
+}
+
+/// Assign required roles to distinct principals (when `distinct`), or just
+/// check each role has a holder. Returns the roles no one can fill.
+pub fn missing_roles(
+    required: &[String],
+    holders: &[(String, Vec<String>)],
+    distinct: bool,
+) -> Vec<String> {
+    if !distinct {
+        return required
+            .iter()
+            .filter(|r| !holders.iter().any(|(_, roles)| roles.contains(r)))
+            .cloned()
+            .collect();
+    }
+    // Small bipartite matching by augmenting paths: roles → principals.
+    let mut owner_of: Vec<Option<usize>> = vec![None; holders.len()];
+    let mut unfilled = Vec::new();
+    for (ri, role) in required.iter().enumerate() {
+        let mut seen = vec![false; holders.len()];
+        if !augment(ri, required, holders, &mut owner_of, &mut seen) {
+            unfilled.push(role.clone());
+        }
+    }
+    unfilled
+}
+
+fn augment(
+    ri: usize,
+    required: &[String],
+    holders: &[(String, Vec<String>)],
+    owner_of: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    for (pi, (_, roles)) in holders.iter().enumerate() {
+        if seen[pi] || !roles.contains(&required[ri]) {
+            continue;
+        }
+        seen[pi] = true;
+        if owner_of[pi].is_none_or(|other| augment(other, required, holders, owner_of, seen)) {
+            owner_of[pi] = Some(ri);
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_options_comments_and_reports_bad_lines() {
+        let text = "# comment\n\nalice@example.com,bob@example.com namespaces=\"agentctl,git\",valid-before=\"20300101Z\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice\n";
+        let a = AllowedSigners::parse(text, Path::new("allowed_signers")).expect("parses");
+        assert_eq!(a.entries.len(), 1);
+        let e = &a.entries[0];
+        assert_eq!(e.principals, ["alice@example.com", "bob@example.com"]);
+        assert_eq!(
+            e.namespaces.as_deref(),
+            Some(&["agentctl".to_string(), "git".to_string()][..])
+        );
+        assert!(e.valid_before.is_some());
+        assert_eq!(e.line, 3);
+        let bad = AllowedSigners::parse("ok\nx ssh-ed25519 notbase64\n", Path::new("f"))
+            .expect_err("bad");
+        assert!(
+            matches!(bad, SignError::AllowedSigners { line: 1, .. }),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn distinct_roles_need_distinct_people() {
+        let req = vec!["owner".to_string(), "security".to_string()];
+        let one = vec![(
+            "a".to_string(),
+            vec!["owner".to_string(), "security".to_string()],
+        )];
+        assert_eq!(missing_roles(&req, &one, true), ["security"]);
+        assert!(missing_roles(&req, &one, false).is_empty());
+        let two = vec![
+            (
+                "a".to_string(),
+                vec!["owner".to_string(), "security".to_string()],
+            ),
+            ("b".to_string(), vec!["owner".to_string()]),
+        ];
+        assert!(missing_roles(&req, &two, true).is_empty());
+    }
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("*@example.com", "a@example.com"));
+        assert!(!glob("*@example.com", "a@example.org"));
+        assert!(matches_list(&["*".into(), "!bad@x".into()], "good@x"));
+        assert!(!matches_list(&["*".into(), "!bad@x".into()], "bad@x"));
+    }
+}
