@@ -4,6 +4,7 @@
 //! function that makes one call into the library and renders the result.
 
 mod common;
+mod demo;
 mod digest;
 pub mod error;
 mod history;
@@ -95,6 +96,8 @@ pub enum ColorWhen {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Tour agentctl end to end in a scratch repository (start here).
+    Demo(demo::Args),
     /// Create an agentctl repository (and a git repository if needed).
     Init(init::Args),
     /// Check bundles: schema, files, readiness gates.
@@ -164,6 +167,7 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         ui: ui::Ui::new(cli.color, cli.quiet),
     };
     match cli.command {
+        Command::Demo(args) => demo::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
