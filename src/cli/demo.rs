@@ -470,7 +470,7 @@ fn edit_support_triage(repo: &Repo) -> CliResult<()> {
     let manifest = std::fs::read_to_string(dir.join("agent.yaml")).map_err(|e| fail("edit", e))?;
     let manifest = manifest
         .replacen("version: 1.4.0", "version: 1.5.0", 1)
-        .replacen("timeout: 10s", "timeout: 20s", 1);
+        .replacen("timeout: 5s", "timeout: 15s", 1);
     let prompt =
         std::fs::read_to_string(dir.join("prompts/system.md.j2")).map_err(|e| fail("edit", e))?;
     let prompt = format!("{prompt}\nKeep every reply under 120 words.\n");
