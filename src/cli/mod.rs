@@ -5,6 +5,7 @@
 
 mod common;
 mod demo;
+mod diff;
 mod digest;
 pub mod error;
 mod history;
@@ -102,6 +103,8 @@ pub enum Command {
     Init(init::Args),
     /// Check bundles: schema, files, readiness gates.
     Validate(validate::Args),
+    /// Semantic, risk-ranked diff of agents.
+    Diff(diff::Args),
     /// Freeze agents/NAME as an immutable release.
     Release(release::Args),
     /// Move releases into an environment through every gate.
@@ -170,6 +173,7 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
         Command::Promote(args) => promote::run(&ctx, args),
         Command::Rollback(args) => rollback::run(&ctx, args),

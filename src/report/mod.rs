@@ -3,4 +3,5 @@
 //! Renderers write to a writer they are handed; they never pick stdout or
 //! stderr themselves.
 
+pub mod diff;
 pub mod human;

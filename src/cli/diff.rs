@@ -1,0 +1,104 @@
+//! `agentctl diff [A] [B] [--base REF]`
+
+use super::common::write_json;
+use super::error::EXIT_NO;
+use super::{CliError, CliResult, Context, Format, ui};
+use agentctl::diff::semantic::Risk;
+use agentctl::diff::{self, DiffError, Side};
+use agentctl::repo::Repo;
+
+/// Semantic, risk-ranked diff of agents.
+///
+/// Each side is an environment (`staging`: the releases it pins), a release
+/// (`NAME@VERSION`), a bundle path, or a git ref. With no sides: source
+/// bundles at HEAD vs the work tree, like `git diff`. With one: that vs the
+/// work tree.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The old side.
+    pub from: Option<String>,
+
+    /// The new side [default: the work tree's agents/].
+    pub to: Option<String>,
+
+    /// Compare source bundles at REF (read from git objects) with the work tree.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["from", "to"])]
+    pub base: Option<String>,
+
+    /// Exit 1 when there are differences (like `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+
+    /// Exit 1 when any change reaches this risk level.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<Risk>,
+}
+
+/// Map a diff error to the CLI.
+pub fn diff_error(e: DiffError) -> CliError {
+    match e {
+        DiffError::MissingRef { name, fetch } => CliError::usage(format!(
+            "git ref `{name}` is not in this clone (a shallow CI checkout?)"
+        ))
+        .hinted(format!("fetch it first: `{fetch}`")),
+        DiffError::Repo(r) => CliError::from(r),
+        e @ DiffError::Unknown(_) => CliError::usage(e.to_string())
+            .hinted("environments come from agentctl.toml; releases are NAME@VERSION"),
+        e => CliError::usage(e.to_string()),
+    }
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json, Format::Markdown])?;
+    let cwd = std::env::current_dir()?;
+    let repo = match Repo::discover(&cwd) {
+        Ok(r) => Some(r),
+        Err(agentctl::repo::RepoError::NotARepository(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let need_repo = || {
+        repo.as_ref().ok_or_else(|| {
+            CliError::usage("not an agentctl repository; pass two bundle paths to compare")
+                .hinted("run inside a repository made by `agentctl init`, or use -C DIR")
+        })
+    };
+    let worktree = |r: &Repo| -> CliResult<Side> { diff::side_worktree(r).map_err(diff_error) };
+    let (from, to) = match (&args.base, &args.from, &args.to) {
+        (Some(base), _, _) => {
+            let r = need_repo()?;
+            (
+                diff::side_at_ref(r, base).map_err(diff_error)?,
+                worktree(r)?,
+            )
+        }
+        (None, None, _) => {
+            let r = need_repo()?;
+            (
+                diff::side_at_ref(r, "HEAD").map_err(diff_error)?,
+                worktree(r)?,
+            )
+        }
+        (None, Some(a), None) => {
+            let r = need_repo()?;
+            (diff::resolve(Some(r), a).map_err(diff_error)?, worktree(r)?)
+        }
+        (None, Some(a), Some(b)) => (
+            diff::resolve(repo.as_ref(), a).map_err(diff_error)?,
+            diff::resolve(repo.as_ref(), b).map_err(diff_error)?,
+        ),
+    };
+    let report = diff::compare(repo.as_ref(), &from, &to).map_err(diff_error)?;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, &report),
+        Format::Markdown => agentctl::report::diff::markdown(w, &report),
+        _ => agentctl::report::diff::human(w, &report),
+    })?;
+    let failed_level = args
+        .fail_on
+        .is_some_and(|level| report.summary.highest_risk.is_some_and(|h| h >= level));
+    if failed_level || (args.exit_code && report.has_differences()) {
+        return Ok(EXIT_NO);
+    }
+    Ok(0)
+}

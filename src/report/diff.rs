@@ -1,0 +1,225 @@
+//! A diff report for people (terminal) and for pull requests (Markdown).
+
+use crate::diff::semantic::Risk;
+use crate::diff::text::{FileDiff, FileStatus};
+use crate::diff::{AgentDiff, DiffReport, Status};
+use anstyle::{AnsiColor, Style};
+use std::io::{self, Write};
+
+const BOLD: Style = Style::new().bold();
+const HIGH: Style = AnsiColor::Red.on_default().bold();
+const MEDIUM: Style = AnsiColor::Yellow.on_default().bold();
+const LOW: Style = AnsiColor::BrightBlack.on_default();
+const ADD: Style = AnsiColor::Green.on_default();
+const DEL: Style = AnsiColor::Red.on_default();
+const ADD_EM: Style = AnsiColor::Green.on_default().bold().underline();
+const DEL_EM: Style = AnsiColor::Red.on_default().bold().underline();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+
+fn risk_style(r: Risk) -> Style {
+    match r {
+        Risk::High => HIGH,
+        Risk::Medium => MEDIUM,
+        Risk::Low => LOW,
+    }
+}
+
+fn versions(a: &AgentDiff) -> String {
+    match a.status {
+        Status::Added => format!("added {}", a.to_version.as_deref().unwrap_or("?")),
+        Status::Removed => format!("removed (was {})", a.from_version.as_deref().unwrap_or("?")),
+        Status::Changed => format!(
+            "{} → {}",
+            a.from_version.as_deref().unwrap_or("?"),
+            a.to_version.as_deref().unwrap_or("?")
+        ),
+    }
+}
+
+fn summary_line(r: &DiffReport) -> String {
+    let s = &r.summary;
+    if r.agents.is_empty() {
+        return format!(
+            "{} → {}: no differences ({} agents compared)",
+            r.from, r.to, s.unchanged
+        );
+    }
+    format!(
+        "{} → {}: {} agent{} changed ({} added, {} removed), highest risk {}; {} high, {} medium, {} low",
+        r.from,
+        r.to,
+        s.agents_changed,
+        if s.agents_changed == 1 { "" } else { "s" },
+        s.added,
+        s.removed,
+        s.highest_risk
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "none".into()),
+        s.high,
+        s.medium,
+        s.low
+    )
+}
+
+/// Terminal output: summary first, then per agent its changes and file diffs.
+pub fn human(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
+    writeln!(w, "{BOLD}{}{BOLD:#}", summary_line(r))?;
+    for a in &r.agents {
+        writeln!(w)?;
+        let rs = risk_style(a.risk);
+        writeln!(
+            w,
+            "{BOLD}{}{BOLD:#} {}  {rs}[{}]{rs:#}",
+            a.name,
+            versions(a),
+            a.risk
+        )?;
+        for c in &a.changes {
+            let st = risk_style(c.risk);
+            writeln!(w, "  {st}{:<6}{st:#} {}", c.risk, c.summary)?;
+        }
+        for f in &a.files {
+            human_file(w, f)?;
+        }
+    }
+    Ok(())
+}
+
+fn human_file(w: &mut dyn Write, f: &FileDiff) -> io::Result<()> {
+    if f.binary {
+        return writeln!(
+            w,
+            "  {BOLD}{}{BOLD:#}: binary file {} ({} → {} bytes)",
+            f.path,
+            status_word(f.status),
+            f.old_size
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            f.new_size
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+    writeln!(w, "  {BOLD}--- a/{}  +++ b/{}{BOLD:#}", f.path, f.path)?;
+    for hunk in &f.hunks {
+        writeln!(w, "  {HUNK}@@{HUNK:#}")?;
+        for line in hunk {
+            let (base, em) = match line.tag {
+                '+' => (ADD, ADD_EM),
+                '-' => (DEL, DEL_EM),
+                _ => (Style::new(), Style::new()),
+            };
+            write!(w, "  {base}{}{base:#}", line.tag)?;
+            for s in &line.segments {
+                let st = if s.emphasized { em } else { base };
+                write!(w, "{st}{}{st:#}", s.text)?;
+            }
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
+
+fn status_word(s: FileStatus) -> &'static str {
+    match s {
+        FileStatus::Added => "added",
+        FileStatus::Removed => "removed",
+        FileStatus::Modified => "changed",
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn risk_badge(r: Risk) -> &'static str {
+    match r {
+        Risk::High => "🔴 high",
+        Risk::Medium => "🟠 medium",
+        Risk::Low => "⚪ low",
+    }
+}
+
+/// A pull-request comment: summary table, one collapsible section per agent,
+/// prompt diffs in ```diff blocks.
+pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
+    writeln!(w, "### agentctl diff: `{}` → `{}`\n", r.from, r.to)?;
+    if r.agents.is_empty() {
+        return writeln!(
+            w,
+            "No differences ({} agents compared).",
+            r.summary.unchanged
+        );
+    }
+    let s = &r.summary;
+    writeln!(
+        w,
+        "**{} agent{} changed**, highest risk **{}** ({} high, {} medium, {} low changes).\n",
+        s.agents_changed,
+        if s.agents_changed == 1 { "" } else { "s" },
+        s.highest_risk
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "none".into()),
+        s.high,
+        s.medium,
+        s.low
+    )?;
+    writeln!(w, "| agent | change | risk | high | medium | low |")?;
+    writeln!(w, "|---|---|---|---:|---:|---:|")?;
+    for a in &r.agents {
+        let count = |level: Risk| a.changes.iter().filter(|c| c.risk == level).count();
+        writeln!(
+            w,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            a.name,
+            md_escape(&versions(a)),
+            risk_badge(a.risk),
+            count(Risk::High),
+            count(Risk::Medium),
+            count(Risk::Low)
+        )?;
+    }
+    for a in &r.agents {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "<details{}>",
+            if a.risk == Risk::High { " open" } else { "" }
+        )?;
+        writeln!(
+            w,
+            "<summary><b>{}</b> {} — {}</summary>\n",
+            a.name,
+            md_escape(&versions(a)),
+            risk_badge(a.risk)
+        )?;
+        for c in &a.changes {
+            writeln!(w, "- **{}** {}", c.risk, md_escape(&c.summary))?;
+        }
+        for f in &a.files {
+            writeln!(w)?;
+            if f.binary {
+                writeln!(
+                    w,
+                    "`{}`: binary file {} ({} → {} bytes)",
+                    f.path,
+                    status_word(f.status),
+                    f.old_size
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    f.new_size
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into())
+                )?;
+            } else if let Some(u) = &f.unified {
+                let fence = if u.contains("```") { "~~~~" } else { "```" };
+                writeln!(w, "`{}`\n", f.path)?;
+                writeln!(w, "{fence}diff\n{}{fence}", u.trim_end().to_string() + "\n")?;
+            }
+        }
+        writeln!(w, "\n</details>")?;
+    }
+    Ok(())
+}
