@@ -17,6 +17,7 @@ pub mod digest;
 pub mod finding;
 pub mod ops;
 pub mod policy;
+pub mod render;
 pub mod repo;
 pub mod report;
 pub mod schema;

@@ -88,8 +88,9 @@ const SECURITY_RULES: &[&str] = &[
 ];
 
 /// The owner, security and readiness gates for agent `name`'s bundle in `dir`.
-pub fn bundle_gates(dir: &Path, name: &str) -> Vec<GateResult> {
-    let checked = bundle::check_dir_as(dir, Some(name));
+/// Prompts are rendered for every environment in `envs`.
+pub fn bundle_gates(dir: &Path, name: &str, envs: &[crate::render::RenderEnv]) -> Vec<GateResult> {
+    let checked = bundle::check_dir_as(dir, Some(name), envs);
     let errors: Vec<&Finding> = checked.findings.iter().filter(|f| f.is_error()).collect();
     let pick = |rules: &[&str]| -> Vec<&Finding> {
         errors

@@ -111,11 +111,16 @@ impl ValidateReport {
 }
 
 /// Check every bundle directory in parallel; `tick` is called once per bundle done.
-pub fn validate(dirs: &[PathBuf], tick: &(dyn Fn() + Sync)) -> ValidateReport {
+/// Prompts are rendered for every environment in `envs`.
+pub fn validate(
+    dirs: &[PathBuf],
+    envs: &[crate::render::RenderEnv],
+    tick: &(dyn Fn() + Sync),
+) -> ValidateReport {
     let bundles: Vec<BundleResult> = dirs
         .par_iter()
         .map(|dir| {
-            let checked = bundle::check_dir(dir);
+            let checked = bundle::check_dir_as(dir, None, envs);
             tick();
             BundleResult {
                 path: dir.clone(),

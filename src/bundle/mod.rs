@@ -398,12 +398,18 @@ pub struct Checked {
 /// Load and check a source bundle directory: parse, readiness, named text
 /// files. `name` must equal the directory's name.
 pub fn check_dir(dir: &Path) -> Checked {
-    check_dir_as(dir, None)
+    check_dir_as(dir, None, &crate::render::RenderEnv::standalone())
 }
 
 /// Load and check a bundle directory whose `name` must be `expected_name`
 /// (a release's `bundle/`), or the directory name when `None`.
-pub fn check_dir_as(dir: &Path, expected_name: Option<&str>) -> Checked {
+///
+/// Every prompt is rendered for every environment in `envs`.
+pub fn check_dir_as(
+    dir: &Path,
+    expected_name: Option<&str>,
+    envs: &[crate::render::RenderEnv],
+) -> Checked {
     let file = dir.join(MANIFEST_FILE);
     let mut findings = Vec::new();
     let loaded = match read_text(&file, &file, MAX_MANIFEST_BYTES)
@@ -431,6 +437,14 @@ pub fn check_dir_as(dir: &Path, expected_name: Option<&str>) -> Checked {
                     findings.push(f);
                 }
             }
+        }
+        // Render only when every named file reads cleanly; otherwise the
+        // findings above already say what is wrong.
+        if !findings
+            .iter()
+            .any(|f| f.is_error() && f.rule.starts_with("text-") || f.rule == "file-too-large")
+        {
+            findings.extend(crate::render::check(dir, &l.manifest, envs));
         }
     }
     if let Err(e) = crate::digest::list_files(dir) {

@@ -132,7 +132,11 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     t.step("Validate every bundle", "agentctl validate")?;
     let dirs =
         agentctl::validate::bundle_dirs(&[dir.join("agents")]).map_err(|e| fail("validate", e))?;
-    let report = agentctl::validate::validate(&dirs, &|| {});
+    let report = agentctl::validate::validate(
+        &dirs,
+        &agentctl::render::RenderEnv::all(&repo.config),
+        &|| {},
+    );
     t.say(&format!(
         "{} bundles: {} errors, {} warnings",
         report.summary.bundles, report.summary.errors, report.summary.warnings

@@ -2,6 +2,8 @@
 
 use super::{CliError, CliResult, Context, Format, ui};
 use crate::cli::error::EXIT_NO;
+use agentctl::render::RenderEnv;
+use agentctl::repo::config::Config;
 use agentctl::report::human::SnippetWriter;
 use agentctl::validate::{self, ValidateReport};
 use std::io::Write;
@@ -45,7 +47,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let bar = ctx
         .ui
         .progress(dirs.len() as u64, "validating", ctx.format != Format::Human);
-    let report = validate::validate(&dirs, &|| bar.inc(1));
+    let envs = render_envs();
+    let report = validate::validate(&dirs, &envs, &|| bar.inc(1));
     bar.finish_and_clear();
     ui::write_stdout(&ctx.ui, |w| render(ctx, &report, w))?;
     let s = report.summary;
@@ -83,6 +86,17 @@ fn render(ctx: &Context, report: &ValidateReport, w: &mut dyn Write) -> std::io:
             Ok(())
         }
     }
+}
+
+/// The environments of the repository around the current directory, or a
+/// stand-in when validating loose bundles.
+fn render_envs() -> Vec<RenderEnv> {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| agentctl::repo::find_root(&cwd))
+        .and_then(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)).ok())
+        .map(|c| RenderEnv::all(&c))
+        .unwrap_or_else(RenderEnv::standalone)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -103,6 +103,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     let (state, events) = read_env(repo, &opts.env)?;
     let now = now();
     let freeze = policy::freeze_gate(env_cfg, now);
+    let envs = crate::render::RenderEnv::all(&repo.config);
 
     let mut moves = Vec::new();
     let mut new_releases: Vec<(String, Prepared)> = Vec::new();
@@ -122,7 +123,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         continue;
                     }
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name));
+                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name, &envs));
                     if p.exists {
                         gates.push(policy::integrity_gate(
                             repo,
@@ -157,7 +158,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         .map(|m| m.manifest.version)
                         .unwrap_or_else(|| "?".into());
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name));
+                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name, &envs));
                     if gates.iter().all(|g| g.passed) {
                         gates.push(GateResult::fail(
                             "readiness",
@@ -228,6 +229,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                 gates.extend(policy::bundle_gates(
                     &repo.release_path(name, &pin.version).join("bundle"),
                     name,
+                    &envs,
                 ));
             }
             moves.push(Move {

@@ -149,11 +149,14 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
     for (name, _, target) in &plan {
         if let Some((v, d)) = target {
             repo.verify_release(name, v, Some(d))?;
-            let failed: Vec<_> =
-                policy::bundle_gates(&repo.release_path(name, v).join("bundle"), name)
-                    .into_iter()
-                    .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
-                    .collect();
+            let failed: Vec<_> = policy::bundle_gates(
+                &repo.release_path(name, v).join("bundle"),
+                name,
+                &crate::render::RenderEnv::all(&repo.config),
+            )
+            .into_iter()
+            .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
+            .collect();
             if let Some(g) = failed.first() {
                 return Err(refuse(
                     format!("{name}@{v} fails the {} gate: {}", g.gate, g.message),
