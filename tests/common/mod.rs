@@ -115,9 +115,7 @@ impl Sandbox {
 
     /// Run `agentctl` in `dir`.
     pub fn agentctl(&self, dir: &Path, args: &[&str]) -> Output {
-        self.agentctl_cmd(dir, args)
-            .output()
-            .expect("run agentctl")
+        self.agentctl_cmd(dir, args).output().expect("run agentctl")
     }
 
     /// Run `agentctl` in `dir` with extra environment variables.
@@ -254,8 +252,7 @@ impl Scratch {
     /// Read a file under the root.
     #[track_caller]
     pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root.join(rel))
-            .unwrap_or_else(|e| panic!("read {rel}: {e}"))
+        std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
     /// Write a file under the root.
@@ -324,7 +321,9 @@ impl Snapshot {
     pub fn take(sb: &Sandbox, dir: &Path) -> Snapshot {
         let git_dir = PathBuf::from(sb.git(dir, &["rev-parse", "--absolute-git-dir"]));
         Snapshot {
-            head: stdout(&sb.git_output(dir, &["rev-parse", "HEAD"])),
+            head: stdout(&sb.git_output(dir, &["rev-parse", "HEAD"]))
+                .trim_end()
+                .to_string(),
             refs: sb.git(dir, &["for-each-ref"]),
             porcelain: porcelain(sb, dir),
             files: files_under(dir),
@@ -342,7 +341,11 @@ pub fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     {
         let entry = entry.expect("walk");
         if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).expect("prefix").to_path_buf();
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("prefix")
+                .to_path_buf();
             out.insert(rel, std::fs::read(entry.path()).expect("read file"));
         }
     }
@@ -428,9 +431,8 @@ pub fn log_at(root: &Path, env: &str) -> Vec<serde_json::Value> {
     text.lines()
         .enumerate()
         .map(|(i, line)| {
-            serde_json::from_str(line).unwrap_or_else(|e| {
-                panic!("{env}.log line {} is not JSON ({e}): {line:?}", i + 1)
-            })
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{env}.log line {} is not JSON ({e}): {line:?}", i + 1))
         })
         .collect()
 }
