@@ -14,6 +14,7 @@
 pub mod bundle;
 pub mod diff;
 pub mod digest;
+pub mod evals;
 pub mod finding;
 pub mod ops;
 pub mod policy;

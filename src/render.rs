@@ -143,7 +143,8 @@ pub fn render_all(
     };
     let mut out = Vec::new();
     for p in &manifest.prompts {
-        let regular = std::fs::symlink_metadata(bundle_dir.join(&p.file)).is_ok_and(|m| m.is_file());
+        let regular =
+            std::fs::symlink_metadata(bundle_dir.join(&p.file)).is_ok_and(|m| m.is_file());
         if !readiness::is_contained(&p.file) || !regular {
             // Reported by the readiness checks (file-missing / file-outside-bundle).
             continue;

@@ -422,6 +422,7 @@ pub fn check_dir_as(
         }
     };
     if let Some(l) = &loaded {
+        findings.extend(readiness::placeholders(&l.value, &l.map, &file));
         findings.extend(readiness::check(
             &l.manifest,
             &l.map,

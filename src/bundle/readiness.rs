@@ -108,6 +108,10 @@ pub const RULES: &[(&str, &str)] = &[
         "section-missing",
         "a production agent should declare this section",
     ),
+    (
+        "placeholder",
+        "a FILL-ME value left by `agentctl new` must be replaced",
+    ),
 ];
 
 struct Checker<'a> {
@@ -202,6 +206,50 @@ fn identity(c: &mut Checker, m: &Manifest, bundle_dir: &Path, expected_name: Opt
             format!("version `{}` is not a semantic version", m.version),
             "write MAJOR.MINOR.PATCH, e.g. `version: 1.4.0`",
         );
+    }
+}
+
+/// The marker `agentctl new` leaves where only a person can answer.
+pub const PLACEHOLDER: &str = "FILL-ME";
+
+/// Every string value still holding the [`PLACEHOLDER`] marker.
+pub fn placeholders(value: &serde_json::Value, map: &SourceMap, file: &Path) -> Vec<Finding> {
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut |pointer, s| {
+        if s.contains(PLACEHOLDER) {
+            let field = pointer.trim_start_matches('/').replace('/', ".");
+            out.push(
+                Finding::error(
+                    "placeholder",
+                    file,
+                    format!("`{field}` is still a placeholder: {s}"),
+                )
+                .at(map.value(pointer).or_else(|| map.nearest(pointer)))
+                .hint("replace the FILL-ME value with the real answer; only a person can give it"),
+            );
+        }
+    });
+    out
+}
+
+fn walk(v: &serde_json::Value, pointer: String, f: &mut dyn FnMut(&str, &str)) {
+    match v {
+        serde_json::Value::String(s) => f(&pointer, s),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, format!("{pointer}/{i}"), f);
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, item) in m {
+                walk(
+                    item,
+                    format!("{pointer}/{}", super::yaml::pointer_token(k)),
+                    f,
+                );
+            }
+        }
+        _ => {}
     }
 }
 

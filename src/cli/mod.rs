@@ -7,12 +7,16 @@ mod common;
 mod demo;
 mod diff;
 mod digest;
+mod docs;
 pub mod error;
+mod evals;
 mod history;
 mod init;
 mod mode;
+mod new;
 mod promote;
 mod release;
+mod render;
 mod rollback;
 mod schema;
 mod sign;
@@ -101,7 +105,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Create an agentctl repository (and a git repository if needed).
     Init(init::Args),
-    /// Check bundles: schema, files, readiness gates.
+    /// Scaffold a complete bundle under agents/NAME.
+    New(new::Args),
+    /// Check bundles: schema, files, readiness gates, prompt templates.
     Validate(validate::Args),
     /// Semantic, risk-ranked diff of agents.
     Diff(diff::Args),
@@ -121,10 +127,16 @@ pub enum Command {
     Sign(sign::Args),
     /// Check digests, pins and signatures (what a deploy job runs).
     Verify(verify::Args),
+    /// Bind eval results to releases.
+    Evals(evals::Args),
     /// Show what runs where.
     Status(status::Args),
     /// Show who changed what in an environment, when and why.
     History(history::Args),
+    /// Print each prompt as an environment will see it.
+    Render(render::Args),
+    /// Generate the operator runbook from the bundle.
+    Docs(docs::Args),
     /// Print the canonical digest of a bundle directory.
     Digest(digest::Args),
     /// Print the manifest's JSON Schema.
@@ -172,7 +184,11 @@ pub fn run(cli: Cli) -> CliResult<u8> {
     match cli.command {
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),
+        Command::New(args) => new::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Evals(args) => evals::run(&ctx, args),
+        Command::Render(args) => render::run(&ctx, args),
+        Command::Docs(args) => docs::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
         Command::Promote(args) => promote::run(&ctx, args),

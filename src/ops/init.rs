@@ -50,6 +50,10 @@ pub fn init(dir: &Path, record: Record) -> Result<InitReport, RepoError> {
         Change::write(".agentctl/allowed_signers", ALLOWED_SIGNERS),
         Change::write(".gitattributes", merged_gitattributes(dir)),
         Change::write("agents/.gitkeep", ""),
+        Change::write(
+            ".agentctl/agent.schema.json",
+            crate::schema::manifest_schema_json(),
+        ),
     ];
     for env in &config.environments {
         changes.push(Change::write(

@@ -3,12 +3,15 @@
 //! Each operation takes a [`Repo`] and options, and returns a report struct
 //! that the CLI renders; none of them print.
 
+pub mod docs;
+pub mod evals;
 pub mod history;
 pub mod init;
 pub mod mode;
 pub mod promote;
 pub mod release;
 pub mod rollback;
+pub mod scaffold;
 pub mod sign;
 pub mod status;
 pub mod verify;

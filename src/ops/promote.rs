@@ -244,6 +244,26 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         }
     }
 
+    if env_cfg.require_evals {
+        for m in &mut moves {
+            let g = if m.new_release || m.to_digest.is_empty() {
+                GateResult::fail(
+                    "evals",
+                    format!(
+                        "{} requires recorded evals, and {} {} is not released yet",
+                        opts.env, m.agent, m.to_version
+                    ),
+                    format!(
+                        "release it, run its evals and `agentctl evals record {}@{} results.json`",
+                        m.agent, m.to_version
+                    ),
+                )
+            } else {
+                super::evals::gate(repo, &m.agent, &m.to_version, &m.to_digest)
+            };
+            m.gates.push(g);
+        }
+    }
     if !env_cfg.required_roles.is_empty() && !moves.is_empty() {
         let trust = Trust::load(
             repo,

@@ -1,0 +1,89 @@
+//! `agentctl evals record NAME@VERSION FILE`
+
+use super::common::{WriteArgs, recorded_line, write_json};
+use super::{CliResult, Context, Format, ui};
+use agentctl::ops::evals::record;
+use std::path::PathBuf;
+
+/// Eval results bound to releases.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: EvalsCommand,
+}
+
+/// `evals` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum EvalsCommand {
+    /// Bind eval results (promptfoo JSON or native) to a release.
+    Record(RecordArgs),
+}
+
+/// Arguments of `evals record`.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The release, as NAME@VERSION.
+    pub release: String,
+
+    /// The results: `promptfoo eval -o results.json` output, or native JSON.
+    pub file: PathBuf,
+
+    /// The suite these results are for [default: from the file, or the bundle's only suite].
+    #[arg(long)]
+    pub suite: Option<String>,
+
+    /// The digest the evals ran against; refused when it is not the release's.
+    #[arg(long, value_name = "sha256:…")]
+    pub digest: Option<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Run it.
+pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
+    ctx.require_format(&[Format::Human, Format::Json])?;
+    let EvalsCommand::Record(args) = args.command;
+    let release = super::statement::parse_release(&args.release)?;
+    let opts = args.write.options(None);
+    let report = args.write.execute(
+        |repo| {
+            record(
+                repo,
+                &release,
+                &args.file,
+                args.suite.as_deref(),
+                args.digest.as_deref(),
+                &opts,
+            )
+        },
+        |r| &r.recorded,
+    )??;
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, &report),
+        _ => {
+            let r = &report.record;
+            writeln!(
+                w,
+                "recorded {} for {release}: {} passed, {} failed, {} errors ({:.1}%{})",
+                r.suite,
+                r.passed,
+                r.failed,
+                r.errors,
+                report.pass_rate * 100.0,
+                report
+                    .min_pass_rate
+                    .map(|m| format!(", threshold {:.1}%", m * 100.0))
+                    .unwrap_or_default()
+            )
+        }
+    })?;
+    if report
+        .min_pass_rate
+        .is_some_and(|m| report.pass_rate + 1e-12 < m)
+    {
+        ctx.ui.warn("below the bundle's min_pass_rate: environments with require_evals will refuse this release");
+    }
+    recorded_line(ctx, &report.recorded);
+    Ok(0)
+}
