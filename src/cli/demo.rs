@@ -160,7 +160,13 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
             t.say(&format!("✗ {} {}: {}", m.agent, g.gate, g.message))?;
         }
     }
-    t.note("refused, and nothing was written: prod needs an owner's and a security reviewer's signature")?;
+    t.note("refused, and nothing was written: prod needs signatures and eval results for exactly this content")?;
+
+    t.step(
+        "Record eval results for each release (promptfoo JSON or native)",
+        "agentctl evals record support-triage@1.4.0 results.json",
+    )?;
+    record_evals(t, &repo, keys, &p, platform)?;
 
     t.step(
         "Owners and the security reviewer sign with their SSH keys",
@@ -240,6 +246,25 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     edit_support_triage(&repo)?;
     let repo = Repo::open(dir).map_err(|e| fail("open", e))?;
     t.say("support-triage 1.4.0 → 1.5.0: one sentence added to the system prompt, helpdesk timeout raised")?;
+
+    t.step(
+        "Review the change as a pull request would",
+        "agentctl diff --base HEAD~1 --format markdown",
+    )?;
+    let before = agentctl::diff::side_at_ref(&repo, "HEAD~1").map_err(|e| fail("diff", e))?;
+    let after = agentctl::diff::side_at_ref(&repo, "HEAD").map_err(|e| fail("diff", e))?;
+    let d = agentctl::diff::compare(Some(&repo), &before, &after).map_err(|e| fail("diff", e))?;
+    for a in &d.agents {
+        t.say(&format!(
+            "{} {}  [{} risk]",
+            a.name,
+            a.status_line(),
+            a.risk
+        ))?;
+        for c in &a.changes {
+            t.say(&format!("  {:<6} {}", c.risk, c.summary))?;
+        }
+    }
     let checked = agentctl::bundle::check_dir(&repo.agent_dir("support-triage"));
     t.say(&format!(
         "agentctl validate agents/support-triage: {} errors",
@@ -254,8 +279,8 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     show_promote(t, &promote(&repo, "staging", platform, None)?)?;
 
     t.step(
-        "Approve and promote 1.5.0 to prod",
-        "agentctl sign support-triage@1.5.0 … && agentctl promote prod",
+        "Approve, record evals and promote 1.5.0 to prod",
+        "agentctl sign support-triage@1.5.0 … && agentctl evals record … && agentctl promote prod",
     )?;
     let r = ReleaseRef {
         name: "support-triage".into(),
@@ -280,6 +305,19 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         )
         .map_err(|e| fail("sign", e))?;
     }
+    let pending = ops::promote::promote(
+        &repo,
+        &ops::promote::PromoteOptions {
+            env: "prod".into(),
+            agents: Vec::new(),
+            dry_run: true,
+            write: w(platform, None),
+            allowed_signers: None,
+            signer_roles: None,
+        },
+    )
+    .map_err(|e| fail("promote prod --dry-run", e))?;
+    record_evals(t, &repo, keys, &pending, platform)?;
     show_promote(t, &promote(&repo, "prod", platform, Some("better tone"))?)?;
 
     t.step(
@@ -355,6 +393,66 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     t.say(
         "  agentctl verify prod           # digests and signatures, as a deploy job checks them",
     )?;
+    Ok(())
+}
+
+/// Record a passing native eval result for every suite of every planned move.
+fn record_evals(
+    t: &mut Tour,
+    repo: &Repo,
+    keys: &Path,
+    plan: &ops::promote::PromoteReport,
+    actor: &str,
+) -> CliResult<()> {
+    std::fs::create_dir_all(keys).map_err(|e| fail("evals", e))?;
+    for m in &plan.moves {
+        let r = ReleaseRef {
+            name: m.agent.clone(),
+            version: m.to_version.clone(),
+        };
+        let file = repo
+            .release_path(&r.name, &r.version)
+            .join("bundle/agent.yaml");
+        let suites: Vec<String> =
+            agentctl::bundle::read_text(&file, &file, agentctl::bundle::MAX_MANIFEST_BYTES)
+                .ok()
+                .and_then(|t| agentctl::bundle::parse_manifest(&t, &file).ok())
+                .and_then(|m| m.manifest.evals)
+                .map(|e| e.suites.into_iter().map(|s| s.name).collect())
+                .unwrap_or_default();
+        for suite in suites {
+            let results_file = keys.join(format!("{}-{}-{suite}.json", r.name, r.version));
+            let results = serde_json::json!({
+                "suite": suite,
+                "passed": 48,
+                "failed": 1,
+                "errors": 0,
+                "run_at": agentctl::repo::format_time(agentctl::repo::now()),
+            });
+            std::fs::write(&results_file, results.to_string()).map_err(|e| fail("evals", e))?;
+            let rec = ops::evals::record(
+                repo,
+                &r,
+                &results_file,
+                Some(&suite),
+                None,
+                &WriteOptions {
+                    actor: Some(actor.into()),
+                    reason: None,
+                    record: Record::Commit,
+                },
+            )
+            .map_err(|e| fail("evals record", e))?;
+            t.say(&format!(
+                "{}@{} {suite}: {}/{} passed ({:.0}%)",
+                r.name,
+                r.version,
+                rec.record.passed,
+                rec.record.passed + rec.record.failed + rec.record.errors,
+                rec.pass_rate * 100.0
+            ))?;
+        }
+    }
     Ok(())
 }
 

@@ -334,6 +334,24 @@ pub struct DiffReport {
     pub agents: Vec<AgentDiff>,
 }
 
+impl AgentDiff {
+    /// `1.4.0 → 1.5.0`, `added 1.0.0`, `removed (was 2.0.0)`.
+    pub fn status_line(&self) -> String {
+        match self.status {
+            Status::Added => format!("added {}", self.to_version.as_deref().unwrap_or("?")),
+            Status::Removed => format!(
+                "removed (was {})",
+                self.from_version.as_deref().unwrap_or("?")
+            ),
+            Status::Changed => format!(
+                "{} → {}",
+                self.from_version.as_deref().unwrap_or("?"),
+                self.to_version.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+}
+
 impl DiffReport {
     /// Whether anything differs.
     pub fn has_differences(&self) -> bool {

@@ -240,24 +240,49 @@ pub fn apply(
     };
     let git = repo.git()?;
     let parent = start.head.map(|oid| git.find_commit(oid)).transpose()?;
-    let base_tree = match &parent {
-        Some(p) => p.tree()?,
-        None => git.find_tree(git.treebuilder(None)?.write()?)?,
-    };
-    let mut update = git2::build::TreeUpdateBuilder::new();
-    for c in changes {
-        let path = format!("{}{}", repo.prefix, c.path);
-        match &c.content {
-            Some(bytes) => {
-                let blob = git.blob(bytes)?;
-                update.upsert(path, blob, git2::FileMode::Blob);
+    let tree_oid = match &parent {
+        Some(p) => {
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            for c in changes {
+                let path = format!("{}{}", repo.prefix, c.path);
+                match &c.content {
+                    Some(bytes) => {
+                        let blob = git.blob(bytes)?;
+                        update.upsert(path, blob, git2::FileMode::Blob);
+                    }
+                    None => {
+                        update.remove(path);
+                    }
+                }
             }
-            None => {
-                update.remove(path);
-            }
+            update.create_updated(git, &p.tree()?)?
         }
-    }
-    let tree_oid = update.create_updated(git, &base_tree)?;
+        // The first commit: build the tree from scratch (no empty base tree
+        // object is left dangling).
+        None => {
+            let mut index = git2::Index::new()?;
+            for c in changes {
+                if let Some(bytes) = &c.content {
+                    let entry = git2::IndexEntry {
+                        ctime: git2::IndexTime::new(0, 0),
+                        mtime: git2::IndexTime::new(0, 0),
+                        dev: 0,
+                        ino: 0,
+                        mode: 0o100644,
+                        uid: 0,
+                        gid: 0,
+                        file_size: 0,
+                        id: git.blob(bytes)?,
+                        flags: 0,
+                        flags_extended: 0,
+                        path: format!("{}{}", repo.prefix, c.path).into_bytes(),
+                    };
+                    index.add(&entry)?;
+                }
+            }
+            index.write_tree_to(git)?
+        }
+    };
     let tree = git.find_tree(tree_oid)?;
     let sig = signature(git)?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();

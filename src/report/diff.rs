@@ -25,15 +25,7 @@ fn risk_style(r: Risk) -> Style {
 }
 
 fn versions(a: &AgentDiff) -> String {
-    match a.status {
-        Status::Added => format!("added {}", a.to_version.as_deref().unwrap_or("?")),
-        Status::Removed => format!("removed (was {})", a.from_version.as_deref().unwrap_or("?")),
-        Status::Changed => format!(
-            "{} → {}",
-            a.from_version.as_deref().unwrap_or("?"),
-            a.to_version.as_deref().unwrap_or("?")
-        ),
-    }
+    a.status_line()
 }
 
 fn summary_line(r: &DiffReport) -> String {
