@@ -55,6 +55,18 @@ pub struct Finding {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// A span of the source line that must never be shown (a secret).
+    #[serde(skip)]
+    pub redaction: Option<Redaction>,
+}
+
+/// A span of a source line to mask in snippets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redaction {
+    /// 1-based column where the secret starts.
+    pub column: u32,
+    /// Its length in characters.
+    pub length: u32,
 }
 
 impl Finding {
@@ -67,6 +79,7 @@ impl Finding {
             position: None,
             message: message.into(),
             hint: None,
+            redaction: None,
         }
     }
 

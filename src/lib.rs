@@ -12,6 +12,7 @@
 //! - [`report`]: findings rendered as human text and JSON
 
 pub mod bundle;
+pub mod check;
 pub mod diff;
 pub mod digest;
 pub mod evals;

@@ -3,7 +3,9 @@
 //! Each subcommand lives in its own file with an `Args` struct and a `run`
 //! function that makes one call into the library and renders the result.
 
+mod check;
 mod common;
+mod completions;
 mod demo;
 mod diff;
 mod digest;
@@ -109,6 +111,8 @@ pub enum Command {
     New(new::Args),
     /// Check bundles: schema, files, readiness gates, prompt templates.
     Validate(validate::Args),
+    /// The CI gate for a pull request.
+    Check(check::Args),
     /// Semantic, risk-ranked diff of agents.
     Diff(diff::Args),
     /// Freeze agents/NAME as an immutable release.
@@ -141,6 +145,10 @@ pub enum Command {
     Digest(digest::Args),
     /// Print the manifest's JSON Schema.
     Schema(schema::Args),
+    /// Print a shell completion script (bash, zsh, fish, …).
+    Completions(completions::Args),
+    /// Print the man page.
+    Man(completions::ManArgs),
 }
 
 /// Global context handed to every command.
@@ -189,6 +197,7 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Evals(args) => evals::run(&ctx, args),
         Command::Render(args) => render::run(&ctx, args),
         Command::Docs(args) => docs::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
         Command::Promote(args) => promote::run(&ctx, args),
@@ -202,6 +211,8 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::History(args) => history::run(&ctx, args),
         Command::Digest(args) => digest::run(&ctx, args),
         Command::Schema(args) => schema::run(&ctx, args),
+        Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => completions::run_man(&ctx, args),
     }
 }
 

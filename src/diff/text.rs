@@ -82,7 +82,12 @@ pub fn diff_file(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> FileDiff
         out.binary = true;
         return out;
     };
-    let (a, b) = (a.unwrap_or(""), b.unwrap_or(""));
+    // Diffs end up in pull-request comments: never show a credential.
+    let (a, b) = (
+        crate::check::secrets::redact_text(a.unwrap_or("")),
+        crate::check::secrets::redact_text(b.unwrap_or("")),
+    );
+    let (a, b) = (a.as_ref(), b.as_ref());
     let diff = TextDiff::from_lines(a, b);
     out.unified = Some(
         diff.unified_diff()

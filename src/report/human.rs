@@ -38,13 +38,17 @@ impl SnippetWriter {
                 writeln!(
                     w,
                     "  {ACCENT}-->{ACCENT:#} {}:{}:{}",
-                    f.file.display(),
+                    display(&f.file),
                     p.line,
                     p.column
                 )?;
                 if let Some(line) = self.line(f, p.line) {
                     let num = p.line.to_string();
                     let pad = " ".repeat(num.len());
+                    let line = match f.redaction {
+                        Some(r) => mask(&line, r),
+                        None => line,
+                    };
                     let shown: String = line.chars().take(160).collect();
                     writeln!(w, "  {pad} {ACCENT}|{ACCENT:#}")?;
                     writeln!(w, "  {ACCENT}{num} |{ACCENT:#} {shown}")?;
@@ -59,7 +63,7 @@ impl SnippetWriter {
                     writeln!(w, "  {pad} {ACCENT}|{ACCENT:#} {lead}{style}^{style:#}")?;
                 }
             }
-            None => writeln!(w, "  {ACCENT}-->{ACCENT:#} {}", f.file.display())?,
+            None => writeln!(w, "  {ACCENT}-->{ACCENT:#} {}", display(&f.file))?,
         }
         if let Some(h) = &f.hint {
             let mut lines = h.lines();
@@ -71,6 +75,14 @@ impl SnippetWriter {
             }
         }
         writeln!(w)
+    }
+
+    /// Write findings, sorted as given.
+    pub fn write_all(&mut self, w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+        for f in findings {
+            self.write(w, f)?;
+        }
+        Ok(())
     }
 
     fn line(&mut self, f: &Finding, line: u32) -> Option<String> {
@@ -91,4 +103,25 @@ impl SnippetWriter {
             .get(usize::try_from(line).ok()?.checked_sub(1)?)
             .cloned()
     }
+}
+
+/// Replace a redacted span of a line with `[REDACTED]`.
+pub fn mask(line: &str, r: crate::finding::Redaction) -> String {
+    let start = usize::try_from(r.column.saturating_sub(1)).unwrap_or(0);
+    let len = usize::try_from(r.length).unwrap_or(0);
+    let mut out: String = line.chars().take(start).collect();
+    out.push_str("[REDACTED]");
+    out.extend(line.chars().skip(start + len));
+    out
+}
+
+/// A path as the user should see it: relative to the current directory when inside it.
+pub fn display(path: &std::path::Path) -> String {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+    {
+        return rel.display().to_string();
+    }
+    path.display().to_string()
 }

@@ -3,5 +3,6 @@
 //! Renderers write to a writer they are handed; they never pick stdout or
 //! stderr themselves.
 
+pub mod ci;
 pub mod diff;
 pub mod human;

@@ -1,0 +1,539 @@
+//! `agentctl check`: the CI gate for a pull request.
+//!
+//! Finds the bundles a change touches (against the merge base of `--base`),
+//! runs everything `validate` runs, requires a version bump for changed
+//! content, scans for credentials, previews each environment's gates, and
+//! reports pull requests that weaken policy or trust, and hand edits to the
+//! files agentctl owns. All output formats come from the same report.
+
+pub mod repository;
+pub mod secrets;
+
+use crate::bundle::{self, MANIFEST_FILE};
+use crate::diff::{self, DiffReport};
+use crate::finding::{Finding, Severity};
+use crate::policy::GateResult;
+use crate::render::RenderEnv;
+use crate::repo::{Repo, RepoError};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// What to check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Compare against the merge base of this ref and HEAD.
+    pub base: Option<String>,
+    /// Check every bundle, not only changed ones.
+    pub all: bool,
+}
+
+/// Why check could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The base ref is not in this clone.
+    #[error("base ref `{name}` is not in this clone")]
+    MissingBase {
+        /// The ref.
+        name: String,
+        /// The command that fetches it.
+        fetch: String,
+    },
+    /// The base has no common history with HEAD here (a shallow clone).
+    #[error("no merge base between `{name}` and HEAD in this clone (is it shallow?)")]
+    NoMergeBase {
+        /// The ref.
+        name: String,
+        /// The command that fixes it.
+        fetch: String,
+    },
+    /// The repository failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// Reading failed.
+    #[error("{0}")]
+    Read(String),
+}
+
+/// One named check of one bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// `validate`, `version`, `secrets` or `policy`.
+    pub check: &'static str,
+    /// Its findings (empty: passed).
+    pub findings: Vec<Finding>,
+}
+
+/// One bundle's checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleCheck {
+    /// Agent.
+    pub name: String,
+    /// Directory.
+    pub path: String,
+    /// `added`, `changed` or `unchanged` (with --all).
+    pub change: &'static str,
+    /// Version at the base.
+    pub base_version: Option<String>,
+    /// Version now.
+    pub version: Option<String>,
+    /// Each check.
+    pub checks: Vec<CheckResult>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CheckSummary {
+    /// Bundles checked.
+    pub bundles: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The base ref, when given.
+    pub base: Option<String>,
+    /// The merge-base commit compared against.
+    pub merge_base: Option<String>,
+    /// Bundles checked.
+    pub bundles: Vec<BundleCheck>,
+    /// Repository-level findings.
+    pub repository: Vec<Finding>,
+    /// The semantic diff of the changed bundles (with a base).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<DiffReport>,
+    /// Counts.
+    pub summary: CheckSummary,
+}
+
+impl CheckReport {
+    /// Every finding.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.bundles
+            .iter()
+            .flat_map(|b| b.checks.iter().flat_map(|c| c.findings.iter()))
+            .chain(self.repository.iter())
+    }
+
+    /// Whether the gate fails.
+    pub fn failed(&self, warnings_as_errors: bool) -> bool {
+        self.findings().any(|f| {
+            f.severity == Severity::Error || (warnings_as_errors && f.rule != "policy-preview")
+        })
+    }
+}
+
+/// Run the checks.
+pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+    let envs = RenderEnv::all(&repo.config);
+    let (base_tree_id, merge_base) = match &opts.base {
+        Some(b) => {
+            let (t, m) = merge_base_tree(repo, b)?;
+            (Some(t), Some(m))
+        }
+        None => (None, None),
+    };
+    let git = repo.git.as_ref();
+    let base_tree = match (base_tree_id, git) {
+        (Some(id), Some(g)) => Some(
+            g.find_tree(id)
+                .map_err(|e| CheckError::Read(e.message().to_string()))?,
+        ),
+        _ => None,
+    };
+    let base_side = match (&base_tree, git) {
+        (Some(t), Some(g)) => Some(
+            diff::side_from_tree(repo, g, t, opts.base.as_deref().unwrap_or("base"))
+                .map_err(diff_err)?,
+        ),
+        _ => None,
+    };
+    let current: BTreeSet<String> = repo.agent_names()?.into_iter().collect();
+    let changed_paths = match (&base_tree, git) {
+        (Some(t), Some(g)) => changed_paths(repo, g, t)?,
+        _ => Vec::new(),
+    };
+    let changed_agents: BTreeSet<String> = changed_paths
+        .iter()
+        .filter_map(|p| p.strip_prefix("agents/"))
+        .filter_map(|p| p.split('/').next())
+        .map(str::to_string)
+        .collect();
+    let names: Vec<String> = if opts.all || opts.base.is_none() {
+        current.iter().cloned().collect()
+    } else {
+        changed_agents
+            .iter()
+            .filter(|n| current.contains(*n))
+            .cloned()
+            .collect()
+    };
+
+    let mut bundles = Vec::new();
+    for name in &names {
+        let dir = repo.agent_dir(name);
+        let checked = bundle::check_dir_as(&dir, None, &envs);
+        let version = checked
+            .manifest
+            .as_ref()
+            .map(|m| m.manifest.version.clone());
+        let base_ref = base_side.as_ref().and_then(|s| s.bundles.get(name));
+        let base_version = base_ref.and_then(|b| base_manifest_version(repo, b));
+        let change = match (&base_side, base_ref) {
+            (None, _) => "unchanged",
+            (Some(_), None) => "added",
+            (Some(_), Some(_)) if changed_agents.contains(name) => "changed",
+            _ => "unchanged",
+        };
+        let mut checks = vec![CheckResult {
+            check: "validate",
+            findings: checked.findings.clone(),
+        }];
+        checks.push(CheckResult {
+            check: "version",
+            findings: version_findings(
+                repo,
+                name,
+                &dir,
+                &checked,
+                base_version.as_deref(),
+                change == "changed",
+            ),
+        });
+        checks.push(CheckResult {
+            check: "secrets",
+            findings: secrets::scan_dir(&dir),
+        });
+        checks.push(CheckResult {
+            check: "policy",
+            findings: policy_preview(repo, name, &dir, &checked),
+        });
+        bundles.push(BundleCheck {
+            name: name.clone(),
+            path: format!("agents/{name}"),
+            change,
+            base_version,
+            version,
+            checks,
+        });
+    }
+
+    let mut repository = repository::environment_hand_edits(repo);
+    if let (Some(t), Some(g)) = (&base_tree, git) {
+        let read_base = |rel: &str| -> Option<String> {
+            let entry = t
+                .get_path(Path::new(&format!("{}{rel}", repo.prefix)))
+                .ok()?;
+            let blob = g.find_blob(entry.id()).ok()?;
+            String::from_utf8(blob.content().to_vec()).ok()
+        };
+        let read_now = |rel: &str| std::fs::read_to_string(repo.path(rel)).unwrap_or_default();
+        if let Some(b) = read_base(crate::repo::CONFIG_FILE) {
+            repository.extend(repository::config_changes(
+                &b,
+                &read_now(crate::repo::CONFIG_FILE),
+            ));
+        }
+        let signers = ".agentctl/allowed_signers";
+        repository.extend(repository::allowed_signers_changes(
+            &read_base(signers).unwrap_or_default(),
+            &read_now(signers),
+        ));
+        repository.extend(release_modifications(repo, t, g, &changed_paths));
+    }
+    crate::finding::sort(&mut repository);
+
+    let diff = match &base_side {
+        Some(base) => {
+            let mut from = base.clone();
+            let mut to = diff::side_worktree(repo).map_err(diff_err)?;
+            let touched: BTreeSet<&String> = changed_agents.iter().collect();
+            from.bundles.retain(|n, _| touched.contains(n));
+            to.bundles.retain(|n, _| touched.contains(n));
+            to.label = "this change".into();
+            Some(diff::compare(Some(repo), &from, &to).map_err(diff_err)?)
+        }
+        None => None,
+    };
+
+    let mut report = CheckReport {
+        base: opts.base.clone(),
+        merge_base: merge_base.map(|m| m.to_string()),
+        bundles,
+        repository,
+        diff,
+        summary: CheckSummary::default(),
+    };
+    let (mut errors, mut warnings) = (0, 0);
+    for f in report.findings() {
+        match f.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+    }
+    report.summary = CheckSummary {
+        bundles: report.bundles.len(),
+        errors,
+        warnings,
+    };
+    Ok(report)
+}
+
+fn diff_err(e: diff::DiffError) -> CheckError {
+    match e {
+        diff::DiffError::MissingRef { name, fetch } => CheckError::MissingBase { name, fetch },
+        diff::DiffError::Repo(r) => CheckError::Repo(r),
+        other => CheckError::Read(other.to_string()),
+    }
+}
+
+fn merge_base_tree(repo: &Repo, base: &str) -> Result<(git2::Oid, git2::Oid), CheckError> {
+    let git = repo.git()?;
+    let base_commit = git
+        .revparse_single(base)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|_| CheckError::MissingBase {
+            name: base.to_string(),
+            fetch: diff::fetch_hint(base),
+        })?;
+    let head = git
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| CheckError::Read(format!("HEAD: {}", e.message())))?;
+    let mb = git
+        .merge_base(base_commit.id(), head.id())
+        .map_err(|_| CheckError::NoMergeBase {
+            name: base.to_string(),
+            fetch: "git fetch --no-tags --deepen=200 origin (or `git fetch --unshallow`)"
+                .to_string(),
+        })?;
+    let tree = git
+        .find_commit(mb)
+        .and_then(|c| c.tree())
+        .map_err(|e| CheckError::Read(e.message().to_string()))?;
+    Ok((tree.id(), mb))
+}
+
+/// Paths (relative to the agentctl root) that differ between the base tree
+/// and the work tree (index included; untracked files too).
+fn changed_paths(
+    repo: &Repo,
+    git: &git2::Repository,
+    base: &git2::Tree,
+) -> Result<Vec<String>, CheckError> {
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    for p in [
+        "agents",
+        "releases",
+        "environments",
+        ".agentctl",
+        "agentctl.toml",
+    ] {
+        opts.pathspec(format!("{}{p}", repo.prefix));
+    }
+    let d = git
+        .diff_tree_to_workdir_with_index(Some(base), Some(&mut opts))
+        .map_err(|e| CheckError::Read(e.message().to_string()))?;
+    let mut out = Vec::new();
+    for delta in d.deltas() {
+        for f in [delta.old_file(), delta.new_file()] {
+            if let Some(p) = f.path().and_then(|p| p.to_str())
+                && let Some(rel) = p.strip_prefix(&repo.prefix)
+            {
+                out.push(rel.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn base_manifest_version(repo: &Repo, b: &diff::BundleRef) -> Option<String> {
+    let diff::Source::Git(tree) = b.source else {
+        return None;
+    };
+    let git = repo.git.as_ref()?;
+    let tree = git.find_tree(tree).ok()?;
+    let entry = tree.get_name(MANIFEST_FILE)?;
+    let blob = git.find_blob(entry.id()).ok()?;
+    let text = std::str::from_utf8(blob.content()).ok()?;
+    bundle::parse_manifest(text, Path::new(MANIFEST_FILE))
+        .ok()
+        .map(|m| m.manifest.version)
+}
+
+fn version_findings(
+    repo: &Repo,
+    name: &str,
+    dir: &Path,
+    checked: &bundle::Checked,
+    base_version: Option<&str>,
+    changed: bool,
+) -> Vec<Finding> {
+    let Some(loaded) = &checked.manifest else {
+        return Vec::new();
+    };
+    let file = dir.join(MANIFEST_FILE);
+    let at = loaded.map.value("/version");
+    let version = &loaded.manifest.version;
+    let mut out = Vec::new();
+    if changed
+        && let (Some(base), Ok(new)) = (base_version, semver::Version::parse(version))
+        && let Ok(old) = semver::Version::parse(base)
+        && new <= old
+    {
+        out.push(
+            Finding::error(
+                "version-not-bumped",
+                &file,
+                format!("{name} changed but its version {version} is not greater than {base} at the base"),
+            )
+            .at(at)
+            .hint(format!(
+                "bump `version` (e.g. to {}.{}.{}); every change to a bundle is a new version",
+                old.major,
+                old.minor,
+                old.patch + 1
+            )),
+        );
+    }
+    if let Ok(Some(meta)) = repo.release_meta(name, version)
+        && let Ok(d) = crate::digest::digest_dir(dir)
+        && d.digest != meta.digest
+    {
+        out.push(
+            Finding::error(
+                "version-already-released",
+                &file,
+                format!(
+                    "{name} {version} is already released with digest {}, and this content differs",
+                    meta.digest
+                ),
+            )
+            .at(at)
+            .hint("bump `version`: a released version never changes content"),
+        );
+    }
+    out
+}
+
+/// Which environments would refuse this bundle today, and why (warnings).
+fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked) -> Vec<Finding> {
+    let Some(loaded) = &checked.manifest else {
+        return Vec::new();
+    };
+    let file = dir.join(MANIFEST_FILE);
+    let now = crate::repo::now();
+    let mut out = Vec::new();
+    for env in &repo.config.environments {
+        let mut refused: Vec<GateResult> = Vec::new();
+        let freeze = crate::policy::freeze_gate(env, now);
+        if !freeze.passed {
+            refused.push(freeze);
+        }
+        if !env.required_roles.is_empty() {
+            refused.push(GateResult::fail(
+                "signatures",
+                format!("signatures from {}", env.required_roles.join(" + ")),
+                "",
+            ));
+        }
+        if env.require_evals {
+            let threshold = loaded
+                .manifest
+                .evals
+                .as_ref()
+                .map(|e| format!(" meeting min_pass_rate {}", e.min_pass_rate))
+                .unwrap_or_default();
+            refused.push(GateResult::fail(
+                "evals",
+                format!("recorded eval results{threshold}"),
+                "",
+            ));
+        }
+        if refused.is_empty() {
+            continue;
+        }
+        let needs: Vec<String> = refused.iter().map(|g| g.message.clone()).collect();
+        out.push(
+            Finding::warning(
+                "policy-preview",
+                &file,
+                format!("{} needs {} before {name} can run there", env.name, needs.join("; ")),
+            )
+            .at(loaded.map.value("/name"))
+            .hint(format!(
+                "after merge: `agentctl release {name}`, then sign/record evals as required, then `agentctl promote {}`",
+                env.name
+            )),
+        );
+    }
+    out
+}
+
+/// Released files changed in place, and releases whose files no longer
+/// match their digest.
+fn release_modifications(
+    repo: &Repo,
+    base: &git2::Tree,
+    git: &git2::Repository,
+    changed: &[String],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+    for p in changed.iter().filter(|p| p.starts_with("releases/")) {
+        let parts: Vec<&str> = p.split('/').collect();
+        if parts.len() < 4 {
+            continue;
+        }
+        touched.insert((parts[1].to_string(), parts[2].to_string()));
+        let existed = base
+            .get_path(Path::new(&format!("{}{p}", repo.prefix)))
+            .is_ok();
+        let in_new_file_area = matches!(parts.get(3), Some(&"signatures") | Some(&"evals"));
+        if existed && !in_new_file_area {
+            out.push(
+                Finding::error("release-modified", repo.path(p), format!("{p} was changed or removed; releases are immutable"))
+                    .hint("restore it from git (`git checkout <base> -- releases/`); release a new version instead"),
+            );
+        }
+        let _ = git;
+    }
+    for (name, version) in touched {
+        if let Ok(Some(_)) = repo.release_meta(&name, &version)
+            && let Err(e) = repo.verify_release(&name, &version, None)
+        {
+            out.push(
+                Finding::error(
+                    "release-modified",
+                    repo.release_path(&name, &version),
+                    e.to_string(),
+                )
+                .hint("releases are written by agentctl only; restore the files from git"),
+            );
+        }
+    }
+    out
+}
+
+/// Check rule ids, for docs and SARIF.
+pub const RULES: &[(&str, &str)] = &[
+    (
+        "version-not-bumped",
+        "a changed bundle must have a greater version than at the base",
+    ),
+    (
+        "version-already-released",
+        "a version already released with other content",
+    ),
+    (
+        "policy-preview",
+        "an environment would refuse the bundle today (informational)",
+    ),
+];
