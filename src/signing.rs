@@ -400,6 +400,12 @@ pub enum Verdict {
     },
 }
 
+/// The SHA-256 fingerprint of the key that made an armored signature.
+pub fn signer_fingerprint(armored: &[u8]) -> Option<String> {
+    let sig = SshSig::from_pem(armored).ok()?;
+    Some(sig.public_key().fingerprint(HashAlg::Sha256).to_string())
+}
+
 /// Check an armored signature by `principal` over `message`.
 pub fn verify(
     allowed: &AllowedSigners,

@@ -299,7 +299,6 @@ fn a_branch_moved_by_git_during_a_promotion_is_a_conflict_that_writes_nothing() 
 }
 
 #[test]
-#[ignore = "bug: a --push whose push fails (not a lost race) keeps its local commit, so a retry says 'nothing to do', exits 0 and never pushes"]
 fn a_failed_push_leaves_nothing_behind_and_a_retry_pushes() {
     let s = Scratch::new();
     s.ok(&["promote", "dev"]);

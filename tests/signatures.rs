@@ -907,7 +907,6 @@ fn owner_who_is_also_security_cannot_approve_alone() {
 
 // 7c. One key listed under two principals is still one person.
 #[test]
-#[ignore = "bug: distinct_signers counts principals, not keys; one key listed under two principals fills owner + security"]
 fn one_key_under_two_principals_cannot_fill_two_roles() {
     let w = World::new();
     let key = w.keygen("owner", "");

@@ -94,6 +94,14 @@ impl From<agentctl::repo::RepoError> for CliError {
                     err.hinted(hint)
                 }
             }
+            E::Refused { message, hint } => {
+                let err = CliError::refused(message);
+                if hint.is_empty() {
+                    err
+                } else {
+                    err.hinted(hint)
+                }
+            }
             E::Conflict(m) => {
                 CliError::conflict(m).hinted("nothing was written; run the command again")
             }

@@ -119,9 +119,16 @@ pub fn with_push<T, E: From<RepoError>>(
             return Ok(result);
         };
         let commit = git2::Oid::from_str(commit).map_err(RepoError::from)?;
-        match remote::push(&repo, remote_name, &branch)? {
-            remote::Pushed::Accepted => return Ok(result),
-            remote::Pushed::Rejected => remote::drop_own_commit(&repo, commit)?,
+        match remote::push(&repo, remote_name, &branch) {
+            Ok(remote::Pushed::Accepted) => return Ok(result),
+            Ok(remote::Pushed::Rejected) => remote::drop_own_commit(&repo, commit)?,
+            // The remote refused for another reason (a hook, an outage): undo
+            // the local commit too, so nothing is left half-done and a retry
+            // redoes the whole operation.
+            Err(e) => {
+                remote::drop_own_commit(&repo, commit)?;
+                return Err(e.into());
+            }
         }
     }
     Err(RepoError::Conflict(format!(

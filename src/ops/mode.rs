@@ -47,6 +47,7 @@ pub fn set_mode(
     opts: &WriteOptions,
 ) -> Result<ModeReport, RepoError> {
     repo.environment(env)?;
+    Repo::check_agent_name(agent)?;
     let verb = if mode.is_some() {
         "a mode change"
     } else {
@@ -56,7 +57,7 @@ pub fn set_mode(
     let actor = actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
     let (state, events) = read_env(repo, env)?;
-    let pin = state.agents.get(agent).ok_or_else(|| RepoError::Unsafe {
+    let pin = state.agents.get(agent).ok_or_else(|| RepoError::Refused {
         message: format!("{agent} does not run in {env}"),
         hint: "`agentctl status` shows what runs where".into(),
     })?;

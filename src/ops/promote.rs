@@ -93,6 +93,19 @@ impl PromoteError {
 /// Plan, gate and (unless a dry run or a gate fails) apply a promotion.
 pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, PromoteError> {
     let (index, env_cfg) = repo.environment(&opts.env)?;
+    for a in &opts.agents {
+        Repo::check_agent_name(a)?;
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    for a in &opts.agents {
+        if !wanted.contains(a) {
+            wanted.push(a.clone());
+        }
+    }
+    let opts = &PromoteOptions {
+        agents: wanted,
+        ..opts.clone()
+    };
     let from_source = index == 0 || !env_cfg.promote_from_previous;
     let actor = actor(repo, opts.write.actor.as_deref())?;
     let locked = if opts.dry_run {

@@ -73,6 +73,7 @@ pub struct Prepared {
 
 /// Check `agents/NAME` and compare with existing releases, writing nothing.
 pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
+    Repo::check_agent_name(name)?;
     let dir = repo.agent_dir(name);
     if !dir.join(bundle::MANIFEST_FILE).is_file() {
         return Err(ReleaseError::NoSuchAgent(name.to_string()));

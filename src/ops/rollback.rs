@@ -44,20 +44,30 @@ pub struct RollbackReport {
     pub recorded: Recorded,
 }
 
-fn refuse(message: String, hint: String) -> RepoError {
+fn usage(message: String, hint: String) -> RepoError {
     RepoError::Unsafe { message, hint }
+}
+
+fn refuse(message: String, hint: String) -> RepoError {
+    RepoError::Refused { message, hint }
 }
 
 /// Roll back.
 pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, RepoError> {
     repo.environment(&opts.env)?;
+    if let Some(a) = &opts.agent {
+        Repo::check_agent_name(a)?;
+    }
+    if let Some(v) = &opts.to {
+        Repo::check_version(v)?;
+    }
     let reason = opts
         .write
         .reason
         .as_deref()
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| {
-            refuse(
+            usage(
                 "a rollback needs a reason".into(),
                 "pass --reason \"what went wrong\"".into(),
             )
@@ -80,7 +90,7 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
             let target = match &opts.to {
                 Some(v) => {
                     let meta = repo.release_meta(name, v)?.ok_or_else(|| {
-                        refuse(
+                        usage(
                             format!("{name}@{v} is not released"),
                             format!(
                                 "released versions: {}",

@@ -100,6 +100,9 @@ pub struct SignatureResult {
     pub verdict: Verdict,
     /// Roles it satisfies (empty unless good).
     pub roles: Vec<String>,
+    /// Fingerprint of the signing key (`SHA256:…`), when readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Check every signature of a release against the trust root.
@@ -130,14 +133,18 @@ pub fn check_signatures(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let mut key = None;
         let verdict = match std::fs::read(&file) {
-            Ok(bytes) if bytes.len() <= 64 * 1024 => signing::verify(
-                &trust.allowed,
-                &principal,
-                &bytes,
-                statement.as_bytes(),
-                now,
-            ),
+            Ok(bytes) if bytes.len() <= 64 * 1024 => {
+                key = signing::signer_fingerprint(&bytes);
+                signing::verify(
+                    &trust.allowed,
+                    &principal,
+                    &bytes,
+                    statement.as_bytes(),
+                    now,
+                )
+            }
             Ok(_) => Verdict::Bad {
                 reason: "signature file is over 64 KiB".into(),
             },
@@ -160,6 +167,7 @@ pub fn check_signatures(
             file,
             verdict,
             roles,
+            key,
         });
     }
     Ok(out)
@@ -210,11 +218,22 @@ pub fn approval(
     if cfg.required_roles.is_empty() {
         return None;
     }
-    let holders: Vec<(String, Vec<String>)> = sigs
-        .iter()
-        .filter(|s| s.verdict == Verdict::Good)
-        .map(|s| (s.principal.clone(), s.roles.clone()))
-        .collect();
+    // One key is one person, whatever principals it is listed under: group
+    // good signatures by key so one key cannot fill two distinct roles.
+    let mut holders: Vec<(String, Vec<String>)> = Vec::new();
+    for s in sigs.iter().filter(|s| s.verdict == Verdict::Good) {
+        let id = s.key.clone().unwrap_or_else(|| s.principal.clone());
+        match holders.iter_mut().find(|(k, _)| *k == id) {
+            Some((_, roles)) => {
+                for r in &s.roles {
+                    if !roles.contains(r) {
+                        roles.push(r.clone());
+                    }
+                }
+            }
+            None => holders.push((id, s.roles.clone())),
+        }
+    }
     let missing = signing::missing_roles(&cfg.required_roles, &holders, cfg.distinct_signers);
     let mut could_sign = BTreeMap::new();
     for role in &missing {

@@ -190,8 +190,11 @@ pub fn rollback_target<'a>(
 ) -> Option<(&'a str, &'a str)> {
     let mut bad: Vec<&str> = vec![current];
     for e in events.iter().rev().filter(|e| e.agent == agent) {
+        // A rollback to an older version marks the version it left as bad;
+        // a rollback *forward* (`--to` a newer release) does not.
         if e.action == Action::Rollback
             && let Some(v) = e.previous_version.as_deref()
+            && is_older(e.version.as_deref(), v)
         {
             bad.push(v);
         }
@@ -205,6 +208,14 @@ pub fn rollback_target<'a>(
         }
     }
     None
+}
+
+/// Whether `to` is an older version than `from` (unparseable: assume so).
+fn is_older(to: Option<&str>, from: &str) -> bool {
+    match (to.map(semver::Version::parse), semver::Version::parse(from)) {
+        (Some(Ok(t)), Ok(f)) => t < f,
+        _ => true,
+    }
 }
 
 /// The path of an environment's state file under the repository root.

@@ -47,6 +47,14 @@ pub enum RepoError {
         /// What to do.
         hint: String,
     },
+    /// The answer is no: nothing to roll back to, an agent not deployed.
+    #[error("{message}")]
+    Refused {
+        /// What was refused.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
     /// Another process holds the lock, or the branch moved.
     #[error("{0}")]
     Conflict(String),
@@ -159,6 +167,29 @@ impl Repo {
     /// The path of a repository file given relative to the root.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
+    }
+
+    /// Refuse a name that is not a valid agent name (it would name paths).
+    pub fn check_agent_name(name: &str) -> Result<(), RepoError> {
+        if crate::bundle::readiness::is_valid_name(name) {
+            return Ok(());
+        }
+        Err(RepoError::Unsafe {
+            message: format!("`{name}` is not a valid agent name"),
+            hint: "agent names are lowercase letters, digits and dashes (e.g. `support-triage`)"
+                .into(),
+        })
+    }
+
+    /// Refuse a version that could not name a release directory.
+    pub fn check_version(version: &str) -> Result<(), RepoError> {
+        if semver::Version::parse(version).is_ok() {
+            return Ok(());
+        }
+        Err(RepoError::Unsafe {
+            message: format!("`{version}` is not a semantic version"),
+            hint: "releases are named NAME@MAJOR.MINOR.PATCH, e.g. support-triage@1.4.0".into(),
+        })
     }
 
     /// Source bundle directory of an agent.

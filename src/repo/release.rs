@@ -47,7 +47,9 @@ impl ReleaseRef {
     /// Parse `NAME@VERSION`.
     pub fn parse(s: &str) -> Option<ReleaseRef> {
         let (name, version) = s.split_once('@')?;
-        if name.is_empty() || version.is_empty() || version.contains('/') || name.contains('/') {
+        if !crate::bundle::readiness::is_valid_name(name)
+            || semver::Version::parse(version).is_err()
+        {
             return None;
         }
         Some(ReleaseRef {
