@@ -433,10 +433,11 @@ pub fn check_dir_as(
         for (_, rel) in readiness::named_files(&l.manifest) {
             let full = dir.join(rel);
             let regular = std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_file());
-            if readiness::is_contained(rel) && regular {
-                if let Err(f) = read_text(&full, &full, MAX_TEXT_FILE_BYTES) {
-                    findings.push(f);
-                }
+            if readiness::is_contained(rel)
+                && regular
+                && let Err(f) = read_text(&full, &full, MAX_TEXT_FILE_BYTES)
+            {
+                findings.push(f);
             }
         }
         // Render only when every named file reads cleanly; otherwise the

@@ -215,6 +215,9 @@ pub fn allowed_signers_changes(base_text: &str, new_text: &str) -> Vec<Finding> 
     out
 }
 
+/// What the log says an agent's pin should be: version, digest, mode.
+type Expected<'a> = (Option<&'a str>, Option<&'a str>, Option<environment::Mode>);
+
 /// Environment pins that no log entry explains (a hand edit).
 pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -230,10 +233,8 @@ pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
                 continue;
             }
         };
-        let mut expected: std::collections::BTreeMap<
-            &str,
-            (Option<&str>, Option<&str>, Option<environment::Mode>),
-        > = std::collections::BTreeMap::new();
+        let mut expected: std::collections::BTreeMap<&str, Expected<'_>> =
+            std::collections::BTreeMap::new();
         for e in &events {
             match e.action {
                 Action::Retire => {

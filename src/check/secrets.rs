@@ -193,7 +193,7 @@ pub fn redact_text(text: &str) -> std::borrow::Cow<'_, str> {
         .iter()
         .filter_map(|f| Some((f.position?.line as usize, f.redaction?)))
         .collect();
-    spans.sort_by(|a, b| (b.0, b.1.column).cmp(&(a.0, a.1.column)));
+    spans.sort_by_key(|s| std::cmp::Reverse((s.0, s.1.column)));
     for (line, r) in spans {
         if let Some(l) = lines.get_mut(line.saturating_sub(1)) {
             *l = crate::report::human::mask(l, r);

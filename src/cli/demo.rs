@@ -366,7 +366,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         let cells: Vec<String> = st
             .environments
             .iter()
-            .map(|e| match a.environments.get(e) {
+            .map(|e| match a.pin(e) {
                 Some(p) if p.mode == agentctl::repo::environment::Mode::Active => {
                     format!("{e} {}", p.version)
                 }

@@ -155,8 +155,6 @@ pub enum Command {
 pub struct Context {
     /// Parsed global options.
     pub format: Format,
-    /// Quiet mode.
-    pub quiet: bool,
     /// The terminal.
     pub ui: ui::Ui,
 }
@@ -186,7 +184,6 @@ pub fn run(cli: Cli) -> CliResult<u8> {
     }
     let ctx = Context {
         format: cli.format,
-        quiet: cli.quiet,
         ui: ui::Ui::new(cli.color, cli.quiet),
     };
     match cli.command {

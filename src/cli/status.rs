@@ -53,7 +53,7 @@ fn render(w: &mut dyn Write, r: &StatusReport) -> std::io::Result<()> {
             .unwrap_or_else(|| "-".into());
         let mut line = format!("{:<name_width$}  {source:<10}", a.name);
         for env in &r.environments {
-            let cell = match a.environments.get(env) {
+            let cell = match a.pin(env) {
                 Some(p) => {
                     let mode = match p.mode {
                         Mode::Active => String::new(),

@@ -7,7 +7,7 @@
 
 use super::ColorWhen;
 use anstream::{AutoStream, ColorChoice};
-use anstyle::{AnsiColor, Style};
+use anstyle::AnsiColor;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
@@ -64,11 +64,6 @@ impl Ui {
         if let Some(h) = hint {
             let _ = writeln!(err, "{hint_style}hint:{hint_style:#} {h}");
         }
-    }
-
-    /// A bold heading style for human output.
-    pub fn bold() -> Style {
-        Style::new().bold()
     }
 
     /// A progress bar for `len` items, or a hidden one when not on a

@@ -595,7 +595,7 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
             });
         }
     }
-    changes.sort_by(|x, y| y.risk.cmp(&x.risk));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.risk));
     AgentDiff {
         name: name.to_string(),
         status,

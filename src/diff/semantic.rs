@@ -136,7 +136,7 @@ pub fn compare(a: &Manifest, b: &Manifest) -> Vec<Change> {
     reliability(&mut out, a, b);
     security(&mut out, a, b);
     docs(&mut out, a, b);
-    out.0.sort_by(|x, y| y.risk.cmp(&x.risk));
+    out.0.sort_by_key(|c| std::cmp::Reverse(c.risk));
     out.0
 }
 

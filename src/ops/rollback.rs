@@ -44,6 +44,9 @@ pub struct RollbackReport {
     pub recorded: Recorded,
 }
 
+/// (agent, current pin, target (version, digest) or `None` to remove)
+type Step = (String, Pin, Option<(String, String)>);
+
 fn usage(message: String, hint: String) -> RepoError {
     RepoError::Unsafe { message, hint }
 }
@@ -78,13 +81,13 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
     let env = &opts.env;
 
     // (agent, current pin, target (version, digest) or None to remove)
-    let mut plan: Vec<(String, Pin, Option<(String, String)>)> = Vec::new();
+    let mut plan: Vec<Step> = Vec::new();
     match &opts.agent {
         Some(name) => {
             let current = state.agents.get(name).ok_or_else(|| {
                 refuse(
                     format!("{name} does not run in {env}"),
-                    format!("`agentctl status` shows what runs where"),
+                    "`agentctl status` shows what runs where".to_string(),
                 )
             })?;
             let target = match &opts.to {

@@ -4,7 +4,7 @@ use crate::repo::environment::Mode;
 use crate::repo::{Repo, RepoError};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// One environment's pin of one agent.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -39,10 +39,31 @@ pub struct AgentStatus {
     pub name: String,
     /// Its source bundle, when agents/NAME exists.
     pub source: Option<SourceInfo>,
-    /// Pin per environment (absent: not deployed there).
-    pub environments: BTreeMap<String, EnvPin>,
+    /// Pin per environment, in promotion order (absent: not deployed there).
+    /// Serialized as a JSON object whose keys keep that order.
+    #[serde(serialize_with = "ordered_map")]
+    pub environments: Vec<(String, EnvPin)>,
     /// Drift notes, e.g. "source 1.5.0 is not in dev yet".
     pub drift: Vec<String>,
+}
+
+impl AgentStatus {
+    /// The pin in `env`, if deployed there.
+    pub fn pin(&self, env: &str) -> Option<&EnvPin> {
+        self.environments
+            .iter()
+            .find(|(e, _)| e == env)
+            .map(|(_, p)| p)
+    }
+}
+
+fn ordered_map<S: serde::Serializer>(v: &[(String, EnvPin)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for (k, p) in v {
+        m.serialize_entry(k, p)?;
+    }
+    m.end()
 }
 
 /// The whole picture.
@@ -97,7 +118,7 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
                 };
                 SourceInfo { version, digest }
             });
-            let mut environments = BTreeMap::new();
+            let mut environments = Vec::new();
             for (env, state) in env_names.iter().zip(&states) {
                 if let Some(p) = state.agents.get(name) {
                     let age = p
@@ -105,7 +126,7 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
                         .parse::<jiff::Timestamp>()
                         .map(|t| now.as_second() - t.as_second())
                         .unwrap_or(0);
-                    environments.insert(
+                    environments.push((
                         env.clone(),
                         EnvPin {
                             version: p.version.clone(),
@@ -115,7 +136,7 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
                             age_seconds: age,
                             updated_by: p.updated_by.clone(),
                         },
-                    );
+                    ));
                 }
             }
             let drift = drift(&env_names, source.as_ref(), &environments);
@@ -133,16 +154,13 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
     })
 }
 
-fn drift(
-    envs: &[String],
-    source: Option<&SourceInfo>,
-    pins: &BTreeMap<String, EnvPin>,
-) -> Vec<String> {
+fn drift(envs: &[String], source: Option<&SourceInfo>, pins: &[(String, EnvPin)]) -> Vec<String> {
+    let get = |e: &String| pins.iter().find(|(n, _)| n == e).map(|(_, p)| p);
     let mut out = Vec::new();
     match (source, envs.first()) {
         (Some(s), Some(first)) => {
             let v = s.version.as_deref().unwrap_or("?");
-            match pins.get(first) {
+            match get(first) {
                 None => out.push(format!("source {v} is not in {first} yet")),
                 Some(p) if Some(&p.digest) != s.digest.as_ref() => {
                     if p.version == v {
@@ -160,7 +178,7 @@ fn drift(
         _ => {}
     }
     for pair in envs.windows(2) {
-        if let (Some(a), Some(b)) = (pins.get(&pair[0]), pins.get(&pair[1]))
+        if let (Some(a), Some(b)) = (get(&pair[0]), get(&pair[1]))
             && a.digest != b.digest
         {
             out.push(format!(

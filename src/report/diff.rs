@@ -2,7 +2,7 @@
 
 use crate::diff::semantic::Risk;
 use crate::diff::text::{FileDiff, FileStatus};
-use crate::diff::{AgentDiff, DiffReport, Status};
+use crate::diff::{AgentDiff, DiffReport};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
