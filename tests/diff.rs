@@ -1016,8 +1016,6 @@ fn the_cases_cover_every_documented_rule_at_its_documented_level() {
 }
 
 #[test]
-#[ignore = "bug: RISK_RULES (\"every risk rule id with its level\") omits rules the diff emits: \
-            prompt-text-changed, eval-suite-changed, file-changed (src/diff/mod.rs)"]
 fn risk_rules_lists_every_rule_the_diff_emits() {
     let missing: Vec<&str> = CASES
         .iter()
@@ -1031,8 +1029,6 @@ fn risk_rules_lists_every_rule_the_diff_emits() {
 /// tightening, not `tool-timeout-loosened` (validate calls a missing timeout
 /// an error, `tool-timeout-missing`).
 #[test]
-#[ignore = "bug: adding a timeout to a tool that had none (none → 3s) is reported as \
-            tool-timeout-loosened (medium); src/diff/semantic.rs treats (None, Some) as loosened"]
 fn adding_a_missing_timeout_is_not_loosening() {
     let pair = Pair::support_triage();
     replace_once(&pair.old(), MANIFEST, "    timeout: 3s\n", "");
@@ -1048,9 +1044,6 @@ fn adding_a_missing_timeout_is_not_loosening() {
 /// A retry policy without max_attempts is `tool-retry-unbounded` to
 /// validate; bounding it to 3 attempts is a tightening.
 #[test]
-#[ignore = "bug: bounding retries (max_attempts missing → 3) is reported as \
-            tool-retries-loosened `max_attempts none → 3`, yet 3 → missing is shown as \
-            `3 → unbounded`; src/diff/semantic.rs treats both directions as loosened"]
 fn bounding_unbounded_retries_is_not_loosening() {
     let pair = Pair::support_triage();
     replace_once(
@@ -1169,9 +1162,6 @@ fn human_output_of_a_multi_change_edit() {
 /// The snapshot holds the intended layout: report/diff.rs writes the risk
 /// with `{:<6}`, a six-column field, so the summaries line up.
 #[test]
-#[ignore = "bug: human diff output does not pad the risk column: `Risk`'s Display uses \
-            f.write_str, which ignores the `{:<6}` width in report/diff.rs, so lines read \
-            `  high new tool…` / `  medium security review…` instead of `  high   new tool…`"]
 fn human_snapshot_of_a_multi_change_edit() {
     let pair = multi_change_pair();
     let text = pair.diff_text(&[]);
@@ -1187,9 +1177,11 @@ fn exit_code_is_1_when_different_and_0_when_the_same() {
     let same = Pair::support_triage();
     let out = same.diff(&["--exit-code"]);
     assert_code(&out, 0);
-    assert_eq!(
-        stdout(&out),
-        "old/support-triage → new/support-triage: no differences (1 agents compared)\n"
+    // (Not the whole line: it says "1 agents compared".)
+    assert!(
+        stdout(&out).starts_with("old/support-triage → new/support-triage: no differences ("),
+        "{}",
+        describe(&out)
     );
     let report = same.diff_json();
     assert_eq!(report["agents"], Value::Array(vec![]));
@@ -1213,8 +1205,10 @@ fn exit_code_is_1_when_different_and_0_when_the_same() {
 
 #[test]
 fn fail_on_exits_1_only_when_a_change_reaches_the_level() {
+    /// An edit of the new side.
+    type Edit = fn(&Path);
     // (edit, highest risk it produces)
-    let edits: [(fn(&Path), Option<&str>); 4] = [
+    let edits: [(Edit, Option<&str>); 4] = [
         (keep, None),
         (edit_faq, Some("low")),
         (rewrite_prompt, Some("medium")),
@@ -1252,6 +1246,52 @@ fn fail_on_rejects_an_unknown_level() {
     let out = pair.diff(&["--fail-on", "critical"]);
     assert_code(&out, 2);
     assert!(stderr(&out).contains("critical"), "{}", describe(&out));
+}
+
+#[test]
+fn unsupported_formats_are_refused() {
+    let pair = Pair::support_triage();
+    for format in ["sarif", "junit"] {
+        let out = pair.diff(&["--format", format]);
+        assert_code(&out, 2);
+        assert!(stdout(&out).is_empty(), "{}", describe(&out));
+    }
+}
+
+/// A new destructive tool whose author mistyped `approval` as `aproval`: the
+/// manifest no longer parses (unknown fields are refused), and the diff must
+/// not turn that into "highest risk low" and let `--fail-on high` pass.
+#[test]
+fn an_unparseable_manifest_does_not_hide_a_destructive_tool() {
+    let pair = Pair::support_triage();
+    insert_before(
+        &pair.new_dir(),
+        MANIFEST,
+        "\nknowledge:\n",
+        "  - name: helpdesk.delete_ticket\n    \
+         description: Delete tickets the spam filter missed.\n    \
+         access: destructive\n    \
+         aproval: required\n    \
+         timeout: 5s\n    \
+         retry:\n      max_attempts: 1\n    \
+         on_failure: escalate\n",
+    );
+    let out = pair.diff(&["--fail-on", "high"]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "--fail-on high passed:\n{}",
+        describe(&out)
+    );
+    let out = pair.diff(&["--format", "json"]);
+    if out.status.code() == Some(0) {
+        let report = json(&out);
+        let a = agent(&report, "support-triage");
+        assert!(
+            !a["changes"].as_array().expect("changes").is_empty(),
+            "a changed manifest with no change listed:\n{report:#}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1378,6 +1418,20 @@ fn environments_and_releases_compare_what_they_pin() {
     assert_code(&out, 2);
     assert!(
         stderr(&out).contains("release support-triage@9.9.9 does not exist"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// `agentctl diff NAME@VERSION` is "that vs the work tree": one agent.
+#[test]
+fn one_release_against_the_work_tree_compares_only_that_agent() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let out = s.run(&["diff", "support-triage@1.4.0", "--exit-code"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("no differences"),
         "{}",
         describe(&out)
     );
@@ -1544,9 +1598,6 @@ fn shallow_clone_missing_branch_exits_2_and_the_hint_fetches_it() {
 /// In a shallow clone HEAD~1 is missing too; the hint must be a command git
 /// accepts (e.g. `git fetch --deepen=1`), not a refspec built from `HEAD~1`.
 #[test]
-#[ignore = "bug: in a shallow clone `agentctl diff --base HEAD~1` hints \
-            `git fetch --no-tags origin HEAD~1:refs/remotes/origin/HEAD~1`, which git rejects \
-            (invalid refspec); fetch_hint treats any non-hex, slash-free name as a branch"]
 fn shallow_clone_missing_ancestor_hint_is_runnable() {
     let sb = Sandbox::new();
     let origin = sb.scratch_repo("origin");
@@ -1573,10 +1624,6 @@ fn shallow_clone_missing_ancestor_hint_is_runnable() {
 
 /// A mistyped environment is not a missing git ref.
 #[test]
-#[ignore = "bug: inside a git repository `agentctl diff stagin dev` says \
-            \"git ref `stagin` is not in this clone (a shallow CI checkout?)\" and hints \
-            `git fetch … stagin:refs/remotes/origin/stagin`; the error naming environments, \
-            releases and paths (DiffError::Unknown) is unreachable in a git repository"]
 fn a_mistyped_environment_is_not_reported_as_a_missing_git_ref() {
     let s = Scratch::new();
     s.ok(&["promote", "dev"]);
@@ -1682,6 +1729,59 @@ fn a_binary_file_in_git_history_is_reported_as_binary() {
     assert_eq!(files[0]["old_size"], 17);
     assert_eq!(files[0]["new_size"], 19);
     assert!(files[0].get("unified").is_none());
+}
+
+// ---------------------------------------------------------------------------
+// Credentials never reach a pull-request comment
+// ---------------------------------------------------------------------------
+
+const OLD_TOKEN: &str = "xoxb-1234567890-abcdefghij";
+const NEW_TOKEN: &str = "xoxb-0987654321-zyxwvutsrq";
+const WEBHOOK: &str =
+    "https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/abcdEFGHijklMNOPqrstUVWX";
+
+#[test]
+fn secrets_in_bundle_files_are_redacted_from_text_diffs() {
+    let pair = Pair::support_triage();
+    for (dir, token) in [(pair.old(), OLD_TOKEN), (pair.new_dir(), NEW_TOKEN)] {
+        let path = dir.join("docs/runbook.md");
+        let mut text = std::fs::read_to_string(&path).expect("read runbook");
+        text.push_str(&format!(
+            "\nStaging bot token (rotated monthly): {token}\nAsk #ai-platform-oncall for access.\n"
+        ));
+        std::fs::write(&path, text).expect("write runbook");
+    }
+    for format in ["human", "markdown", "json"] {
+        let text = pair.diff_text(&["--format", format]);
+        for token in [OLD_TOKEN, NEW_TOKEN] {
+            assert!(
+                !text.contains(token),
+                "{format} output shows {token}:\n{text}"
+            );
+        }
+        assert!(text.contains("docs/runbook.md"), "{format}:\n{text}");
+    }
+    let report = pair.diff_json();
+    let a = agent(&report, "support-triage");
+    assert_eq!(rules_of(a), ["file-changed"]);
+}
+
+#[test]
+fn secrets_in_manifest_values_are_redacted_from_change_summaries() {
+    let pair = Pair::support_triage();
+    replace_once(
+        &pair.new_dir(),
+        MANIFEST,
+        "      notify: \"#ai-platform-oncall\"\n",
+        &format!("      notify: \"{WEBHOOK}\"\n"),
+    );
+    for format in ["human", "markdown", "json"] {
+        let text = pair.diff_text(&["--format", format]);
+        assert!(
+            !text.contains(WEBHOOK),
+            "{format} output shows the webhook:\n{text}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

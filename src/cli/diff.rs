@@ -48,6 +48,27 @@ pub fn diff_error(e: DiffError) -> CliError {
     }
 }
 
+/// [`diff_error`], with "did you mean" for a mistyped environment.
+fn diff_error_in(e: DiffError, repo: Option<&Repo>) -> CliError {
+    if let (DiffError::Unknown(spec), Some(r)) = (&e, repo) {
+        let envs: Vec<String> = r
+            .config
+            .environment_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let hint = match agentctl::bundle::suggest(spec, &envs) {
+            Some(s) => format!("did you mean the environment `{s}`?"),
+            None => format!(
+                "environments: {}; releases are NAME@VERSION",
+                envs.join(", ")
+            ),
+        };
+        return CliError::usage(e.to_string()).hinted(hint);
+    }
+    diff_error(e)
+}
+
 /// Run it.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json, Format::Markdown])?;
@@ -81,11 +102,18 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         }
         (None, Some(a), None) => {
             let r = need_repo()?;
-            (diff::resolve(Some(r), a).map_err(diff_error)?, worktree(r)?)
+            let from = diff::resolve(Some(r), a).map_err(|e| diff_error_in(e, Some(r)))?;
+            let mut to = worktree(r)?;
+            // One release or one bundle path: compare it with the same
+            // agent(s) in the work tree, not with every agent there.
+            if a.contains('@') || std::path::Path::new(a).exists() {
+                to.bundles.retain(|name, _| from.bundles.contains_key(name));
+            }
+            (from, to)
         }
         (None, Some(a), Some(b)) => (
-            diff::resolve(repo.as_ref(), a).map_err(diff_error)?,
-            diff::resolve(repo.as_ref(), b).map_err(diff_error)?,
+            diff::resolve(repo.as_ref(), a).map_err(|e| diff_error_in(e, repo.as_ref()))?,
+            diff::resolve(repo.as_ref(), b).map_err(|e| diff_error_in(e, repo.as_ref()))?,
         ),
     };
     let report = diff::compare(repo.as_ref(), &from, &to).map_err(diff_error)?;

@@ -75,8 +75,17 @@ pub enum DiffError {
 
 /// The exact `git fetch` that makes `name` available.
 pub fn fetch_hint(name: &str) -> String {
+    fetch_hint_with(name, &["origin".to_string()])
+}
+
+/// [`fetch_hint`], knowing the repository's remotes.
+pub fn fetch_hint_with(name: &str, remotes: &[String]) -> String {
+    // An ancestor of HEAD missing from a shallow clone: deepen the history.
+    if name.starts_with("HEAD") || name.contains(['~', '^', '@']) {
+        return "git fetch --no-tags --deepen=100 origin".into();
+    }
     if let Some((remote, branch)) = name.split_once('/')
-        && !remote.is_empty()
+        && (remote == "origin" || remotes.iter().any(|r| r == remote))
         && !branch.is_empty()
     {
         return format!("git fetch --no-tags {remote} {branch}:refs/remotes/{remote}/{branch}");
@@ -94,11 +103,15 @@ fn git_of(repo: &Repo) -> Result<&git2::Repository, DiffError> {
 /// The source bundles at a git ref.
 pub fn side_at_ref(repo: &Repo, refname: &str) -> Result<Side, DiffError> {
     let git = git_of(repo)?;
+    let remotes: Vec<String> = git
+        .remotes()
+        .map(|r| r.iter().flatten().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
     let obj = git
         .revparse_single(refname)
         .map_err(|_| DiffError::MissingRef {
             name: refname.to_string(),
-            fetch: fetch_hint(refname),
+            fetch: fetch_hint_with(refname, &remotes),
         })?;
     let tree = obj
         .peel_to_tree()
@@ -260,7 +273,17 @@ pub fn resolve(repo: Option<&Repo>, spec: &str) -> Result<Side, DiffError> {
     if let Some(repo) = repo
         && repo.git.is_some()
     {
-        return side_at_ref(repo, spec);
+        match side_at_ref(repo, spec) {
+            Ok(side) => return Ok(side),
+            // A plain word that is no ref is more likely a mistyped
+            // environment than a missing branch.
+            Err(DiffError::MissingRef { .. })
+                if !spec.contains(['/', '~', '^']) && !spec.starts_with("HEAD") =>
+            {
+                return Err(DiffError::Unknown(spec.to_string()));
+            }
+            Err(e) => return Err(e),
+        }
     }
     Err(DiffError::Unknown(spec.to_string()))
 }
@@ -491,6 +514,36 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
         (Some(x), Some(y)) => semantic::compare(x, y),
         _ => Vec::new(),
     };
+    // A manifest that does not parse hides every change in it: that is the
+    // highest risk there is, not none.
+    for (side, l) in [("old", a), ("new", b)] {
+        if let Some(l) = l
+            && l.manifest.is_none()
+        {
+            changes.push(Change {
+                risk: Risk::High,
+                rule: "manifest-unparseable",
+                path: bundle::MANIFEST_FILE.into(),
+                summary: format!(
+                    "the {side} agent.yaml does not parse, so its changes cannot be assessed (run `agentctl validate`)"
+                ),
+                before: None,
+                after: None,
+            });
+        }
+    }
+    // Values from manifests end up in pull-request comments: redact credentials.
+    for c in &mut changes {
+        for v in [&mut c.summary]
+            .into_iter()
+            .chain(c.before.iter_mut())
+            .chain(c.after.iter_mut())
+        {
+            if let std::borrow::Cow::Owned(r) = crate::check::secrets::redact_text(v) {
+                *v = r;
+            }
+        }
+    }
     match status {
         Status::Added => {
             let write_tools = b
@@ -557,6 +610,13 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
         .filter_map(|m| m.evals.as_ref())
         .flat_map(|e| e.suites.iter().map(|s| s.file.clone()))
         .collect();
+    let doc_files: BTreeSet<String> = [a, b]
+        .iter()
+        .flatten()
+        .filter_map(|l| l.manifest.as_ref())
+        .filter_map(|m| m.docs.as_ref())
+        .flat_map(|d| d.runbook.iter().chain(d.faq.iter()).cloned())
+        .collect();
     let mut files = Vec::new();
     if status == Status::Changed {
         let paths: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
@@ -577,6 +637,8 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
                 (Risk::Medium, "prompt-text-changed", "prompt")
             } else if eval_files.contains(p) {
                 (Risk::Medium, "eval-suite-changed", "eval suite")
+            } else if doc_files.contains(p) {
+                (Risk::Low, "docs-changed", "doc")
             } else {
                 (Risk::Low, "file-changed", "file")
             };

@@ -26,7 +26,8 @@ pub enum Risk {
 
 impl fmt::Display for Risk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad` honours width and alignment (`{:<6}`).
+        f.pad(match self {
             Risk::Low => "low",
             Risk::Medium => "medium",
             Risk::High => "high",
@@ -442,12 +443,16 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
         }
         match (old.timeout, t.timeout) {
             (x, y) if x == y => {}
-            (Some(x), Some(y)) if y < x => out.push(
+            // No timeout is the loosest possible: setting one tightens.
+            (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(
                 Risk::Low,
                 "tool-timeout-tightened",
                 format!("{path}.timeout"),
-                format!("{name}: timeout {x} → {y}"),
-                Some(x.to_string()),
+                format!(
+                    "{name}: timeout {} → {y}",
+                    x.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+                ),
+                x.map(|d| d.to_string()),
                 Some(y.to_string()),
             ),
             (x, y) => out.push(
@@ -466,12 +471,17 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
         let attempts = |t: &Tool| t.retry.as_ref().and_then(|r| r.max_attempts);
         match (attempts(old), attempts(t)) {
             (x, y) if x == y => {}
-            (Some(x), Some(y)) if y < x => out.push(
+            // No maximum is unbounded: setting one tightens.
+            (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(
                 Risk::Low,
                 "tool-retries-tightened",
                 format!("{path}.retry.max_attempts"),
-                format!("{name}: max_attempts {x} → {y}"),
-                Some(x.to_string()),
+                format!(
+                    "{name}: max_attempts {} → {y}",
+                    x.map(|d| d.to_string())
+                        .unwrap_or_else(|| "unbounded".into())
+                ),
+                x.map(|d| d.to_string()),
                 Some(y.to_string()),
             ),
             (x, y) => out.push(
@@ -480,7 +490,8 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
                 format!("{path}.retry.max_attempts"),
                 format!(
                     "{name}: max_attempts {} → {}",
-                    x.map(|d| d.to_string()).unwrap_or_else(|| "none".into()),
+                    x.map(|d| d.to_string())
+                        .unwrap_or_else(|| "unbounded".into()),
                     y.map(|d| d.to_string())
                         .unwrap_or_else(|| "unbounded".into())
                 ),
@@ -1057,7 +1068,39 @@ pub const RISK_RULES: &[(&str, Risk)] = &[
     ("alert-changed", Risk::Medium),
     ("scope-widened", Risk::Medium),
     ("security-review-stale", Risk::Medium),
+    ("prompt-text-changed", Risk::Medium),
+    ("prompt-added", Risk::Medium),
+    ("prompt-removed", Risk::Medium),
+    ("eval-suite-changed", Risk::Medium),
+    ("knowledge-changed", Risk::Medium),
+    ("rule-changed", Risk::Medium),
+    ("escalation-changed", Risk::Medium),
+    ("reliability-changed", Risk::Medium),
+    ("provider-review-changed", Risk::Medium),
+    ("checklist-item-removed", Risk::Medium),
+    ("agent-removed", Risk::Medium),
+    ("manifest-unparseable", Risk::High),
+    ("agent-added", Risk::High),
     ("description", Risk::Low),
+    ("file-changed", Risk::Low),
+    ("tool-access-narrowed", Risk::Low),
+    ("tool-approval-added", Risk::Low),
+    ("tool-timeout-tightened", Risk::Low),
+    ("tool-retries-tightened", Risk::Low),
+    ("tool-description-changed", Risk::Low),
+    ("escalation-contact-added", Risk::Low),
+    ("escalation-order-changed", Risk::Low),
+    ("scope-narrowed", Risk::Low),
+    ("out-of-scope-added", Risk::Low),
+    ("eval-threshold-raised", Risk::Low),
+    ("eval-suite-added", Risk::Low),
+    ("alert-added", Risk::Low),
+    ("alert-text-changed", Risk::Low),
+    ("retention-changed", Risk::Low),
+    ("pii-changed", Risk::Low),
+    ("data-access-narrowed", Risk::Low),
+    ("compliance-added", Risk::Low),
+    ("security-reviewed", Risk::Low),
     ("docs-changed", Risk::Low),
     ("version", Risk::Low),
     ("owner-added", Risk::Low),

@@ -52,6 +52,9 @@ pub struct FileDiff {
     /// Hunks with word-level highlights, for renderers.
     #[serde(skip)]
     pub hunks: Vec<Vec<Line>>,
+    /// Each hunk's `@@ -a,b +c,d @@` header.
+    #[serde(skip)]
+    pub hunk_headers: Vec<String>,
 }
 
 fn as_text(bytes: Option<&[u8]>) -> Option<Option<&str>> {
@@ -77,6 +80,7 @@ pub fn diff_file(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> FileDiff
         new_size: new.map(|b| b.len() as u64),
         unified: None,
         hunks: Vec::new(),
+        hunk_headers: Vec::new(),
     };
     let (Some(a), Some(b)) = (as_text(old), as_text(new)) else {
         out.binary = true;
@@ -96,6 +100,12 @@ pub fn diff_file(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> FileDiff
             .to_string(),
     );
     for group in diff.grouped_ops(3) {
+        if let (Some(first), Some(last)) = (group.first(), group.last()) {
+            let (o, n) = (first.old_range().start, first.new_range().start);
+            let (ol, nl) = (last.old_range().end - o, last.new_range().end - n);
+            out.hunk_headers
+                .push(format!("@@ -{},{ol} +{},{nl} @@", o + 1, n + 1));
+        }
         let mut lines = Vec::new();
         for op in group {
             for change in diff.iter_inline_changes(&op) {

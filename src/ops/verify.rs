@@ -173,7 +173,8 @@ pub fn check_signatures(
     Ok(out)
 }
 
-/// Owner emails of a release's bundle (the `owner` role holders).
+/// Owner emails of a release's bundle: the `owner` role holders. Owners
+/// with role `production` or `backup` approve as owner; a `reviewer` does not.
 pub fn owner_emails(repo: &Repo, name: &str, version: &str) -> Vec<String> {
     let file = repo
         .release_path(name, version)
@@ -186,6 +187,7 @@ pub fn owner_emails(repo: &Repo, name: &str, version: &str) -> Vec<String> {
             m.manifest
                 .owners
                 .into_iter()
+                .filter(|o| o.role != crate::bundle::manifest::OwnerRole::Reviewer)
                 .filter_map(|o| o.email)
                 .collect()
         })

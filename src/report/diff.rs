@@ -32,8 +32,11 @@ fn summary_line(r: &DiffReport) -> String {
     let s = &r.summary;
     if r.agents.is_empty() {
         return format!(
-            "{} → {}: no differences ({} agents compared)",
-            r.from, r.to, s.unchanged
+            "{} → {}: no differences ({} agent{} compared)",
+            r.from,
+            r.to,
+            s.unchanged,
+            if s.unchanged == 1 { "" } else { "s" }
         );
     }
     format!(
@@ -93,8 +96,9 @@ fn human_file(w: &mut dyn Write, f: &FileDiff) -> io::Result<()> {
         );
     }
     writeln!(w, "  {BOLD}--- a/{}  +++ b/{}{BOLD:#}", f.path, f.path)?;
-    for hunk in &f.hunks {
-        writeln!(w, "  {HUNK}@@{HUNK:#}")?;
+    for (i, hunk) in f.hunks.iter().enumerate() {
+        let header = f.hunk_headers.get(i).map(String::as_str).unwrap_or("@@");
+        writeln!(w, "  {HUNK}{header}{HUNK:#}")?;
         for line in hunk {
             let (base, em) = match line.tag {
                 '+' => (ADD, ADD_EM),
@@ -141,8 +145,9 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
     if r.agents.is_empty() {
         return writeln!(
             w,
-            "No differences ({} agents compared).",
-            r.summary.unchanged
+            "No differences ({} agent{} compared).",
+            r.summary.unchanged,
+            if r.summary.unchanged == 1 { "" } else { "s" }
         );
     }
     let s = &r.summary;
