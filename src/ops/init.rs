@@ -63,17 +63,19 @@ pub fn init(dir: &Path, record: Record) -> Result<InitReport, RepoError> {
     }
     let git = git2::Repository::discover(dir).ok();
     let mut repo = Repo {
-        root: dir.to_path_buf(),
+        layout: crate::repo::Layout {
+            root: dir.to_path_buf(),
+            prefix: String::new(),
+            config,
+        },
         git,
-        prefix: String::new(),
-        config,
     };
     if let Some(g) = &repo.git
         && let (Some(wd), Ok(root)) = (g.workdir(), dir.canonicalize())
         && let Ok(wd) = wd.canonicalize()
         && let Ok(rel) = root.strip_prefix(&wd)
     {
-        repo.prefix = rel
+        repo.layout.prefix = rel
             .components()
             .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
             .collect();

@@ -4,6 +4,7 @@
 //! agent is always allowed.
 
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use crate::repo::Layout;
 use crate::repo::environment::{Action, Event, Mode, log_path, state_path};
 use crate::repo::transaction::{self, Change, Message};
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -47,7 +48,7 @@ pub fn set_mode(
     opts: &WriteOptions,
 ) -> Result<ModeReport, RepoError> {
     repo.environment(env)?;
-    Repo::check_agent_name(agent)?;
+    Layout::check_agent_name(agent)?;
     let verb = if mode.is_some() {
         "a mode change"
     } else {

@@ -5,6 +5,7 @@ use super::release::{Prepared, ReleaseError, prepare, release_files};
 use super::verify::{Trust, approval, check_signatures};
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
 use crate::policy::{self, GateResult};
+use crate::repo::Layout;
 use crate::repo::environment::{Action, Event, Mode, Pin, log_path, state_path};
 use crate::repo::transaction::{self, Change, Message};
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -94,7 +95,7 @@ impl PromoteError {
 pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, PromoteError> {
     let (index, env_cfg) = repo.environment(&opts.env)?;
     for a in &opts.agents {
-        Repo::check_agent_name(a)?;
+        Layout::check_agent_name(a)?;
     }
     let mut wanted: Vec<String> = Vec::new();
     for a in &opts.agents {

@@ -4,6 +4,7 @@ use super::{Recorded, WriteOptions};
 use crate::bundle;
 use crate::digest::{self, BundleDigest};
 use crate::finding::Finding;
+use crate::repo::Layout;
 use crate::repo::release::{ReleaseMeta, release_dir};
 use crate::repo::transaction::{self, Change, Message};
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -73,7 +74,7 @@ pub struct Prepared {
 
 /// Check `agents/NAME` and compare with existing releases, writing nothing.
 pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
-    Repo::check_agent_name(name)?;
+    Layout::check_agent_name(name)?;
     let dir = repo.agent_dir(name);
     if !dir.join(bundle::MANIFEST_FILE).is_file() {
         return Err(ReleaseError::NoSuchAgent(name.to_string()));

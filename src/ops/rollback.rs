@@ -3,6 +3,7 @@
 
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
 use crate::policy;
+use crate::repo::Layout;
 use crate::repo::environment::{self, Action, Event, Pin, log_path, state_path};
 use crate::repo::transaction::{self, Change, Message};
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -59,10 +60,10 @@ fn refuse(message: String, hint: String) -> RepoError {
 pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, RepoError> {
     repo.environment(&opts.env)?;
     if let Some(a) = &opts.agent {
-        Repo::check_agent_name(a)?;
+        Layout::check_agent_name(a)?;
     }
     if let Some(v) = &opts.to {
-        Repo::check_version(v)?;
+        Layout::check_version(v)?;
     }
     let reason = opts
         .write

@@ -5,8 +5,9 @@
 //! so a pull request cannot approve itself by adding its own key.
 
 use crate::repo::release::ReleaseRef;
-use crate::repo::{Repo, RepoError};
+use crate::repo::{Layout, Repo, RepoError};
 use crate::signing::{self, AllowedSigners, Verdict};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,7 +108,7 @@ pub struct SignatureResult {
 
 /// Check every signature of a release against the trust root.
 pub fn check_signatures(
-    repo: &Repo,
+    repo: &Layout,
     trust: &Trust,
     name: &str,
     version: &str,
@@ -175,7 +176,7 @@ pub fn check_signatures(
 
 /// Owner emails of a release's bundle: the `owner` role holders. Owners
 /// with role `production` or `backup` approve as owner; a `reviewer` does not.
-pub fn owner_emails(repo: &Repo, name: &str, version: &str) -> Vec<String> {
+pub fn owner_emails(repo: &Layout, name: &str, version: &str) -> Vec<String> {
     let file = repo
         .release_path(name, version)
         .join("bundle")
@@ -209,7 +210,7 @@ pub struct Approval {
 
 /// Evaluate an environment's required roles against signature results.
 pub fn approval(
-    repo: &Repo,
+    repo: &Layout,
     trust: &Trust,
     env: &str,
     name: &str,
@@ -333,9 +334,12 @@ pub fn verify(repo: &Repo, trust: &Trust, target: &Target) -> Result<VerifyRepor
                 .push((env.clone(), pin.digest));
         }
     }
+    // Releases are independent: check them on every core.
+    let files = &repo.layout;
+    let wanted: Vec<_> = wanted.into_iter().collect();
     let checks: Vec<ReleaseCheck> = wanted
-        .into_iter()
-        .map(|((name, version), pins)| check_release(repo, trust, &name, &version, &pins))
+        .par_iter()
+        .map(|((name, version), pins)| check_release(files, trust, name, version, pins))
         .collect::<Result<_, _>>()?;
     let ok = checks.iter().all(ReleaseCheck::ok);
     Ok(VerifyReport {
@@ -346,7 +350,7 @@ pub fn verify(repo: &Repo, trust: &Trust, target: &Target) -> Result<VerifyRepor
 }
 
 fn check_release(
-    repo: &Repo,
+    repo: &Layout,
     trust: &Trust,
     name: &str,
     version: &str,

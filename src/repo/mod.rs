@@ -82,16 +82,32 @@ impl From<git2::Error> for RepoError {
     }
 }
 
-/// An opened agentctl repository.
-pub struct Repo {
+/// Where an agentctl repository's files are, and its config. Shareable
+/// across threads; [`Repo`] adds the git handle (git2 handles are not `Sync`).
+#[derive(Debug, Clone)]
+pub struct Layout {
     /// The directory holding agentctl.toml.
     pub root: PathBuf,
-    /// The git repository, when there is one.
-    pub git: Option<git2::Repository>,
     /// `root` relative to the git work tree, `/`-terminated (empty at top).
     pub prefix: String,
     /// The parsed config.
     pub config: Config,
+}
+
+/// An opened agentctl repository: its [`Layout`] and its git repository.
+pub struct Repo {
+    /// Files and config (also reachable through `Deref`).
+    pub layout: Layout,
+    /// The git repository, when there is one.
+    pub git: Option<git2::Repository>,
+}
+
+impl std::ops::Deref for Repo {
+    type Target = Layout;
+
+    fn deref(&self) -> &Layout {
+        &self.layout
+    }
 }
 
 /// An exclusive lock on the repository for one state change.
@@ -125,13 +141,23 @@ impl Repo {
             }
         }
         let repo = Repo {
-            root: root.to_path_buf(),
+            layout: Layout {
+                root: root.to_path_buf(),
+                prefix,
+                config,
+            },
             git,
-            prefix,
-            config,
         };
         transaction::recover_if_needed(&repo)?;
         Ok(repo)
+    }
+
+    /// The same repository without its git handle.
+    pub fn without_git(&self) -> Repo {
+        Repo {
+            layout: self.layout.clone(),
+            git: None,
+        }
     }
 
     /// The git repository, or an error saying agentctl needs one here.
@@ -163,7 +189,9 @@ impl Repo {
             Err(std::fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
         }
     }
+}
 
+impl Layout {
     /// The path of a repository file given relative to the root.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)

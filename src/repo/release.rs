@@ -6,7 +6,7 @@
 //! refusal.
 
 use super::transaction::Change;
-use super::{Repo, RepoError, io_error};
+use super::{Layout, RepoError, io_error};
 use crate::digest::{self, BundleDigest};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ impl std::fmt::Display for ReleaseRef {
     }
 }
 
-impl Repo {
+impl Layout {
     /// The directory of a release.
     pub fn release_path(&self, name: &str, version: &str) -> PathBuf {
         self.root.join(release_dir(name, version))

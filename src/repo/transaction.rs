@@ -449,12 +449,8 @@ fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
             .map(|o| o.to_string());
         if current.as_deref() == Some(journal.new.as_str()) {
             let new = Oid::from_str(&journal.new)?;
-            let sub = Repo {
-                root: repo.root.clone(),
-                git: None,
-                prefix: journal.prefix.clone(),
-                config: repo.config.clone(),
-            };
+            let mut sub = repo.without_git();
+            sub.layout.prefix = journal.prefix.clone();
             sync_worktree(&sub, git, new, &journal.paths)?;
         }
     }
