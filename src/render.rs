@@ -135,9 +135,50 @@ pub fn render_all(
     manifest: &Manifest,
     target: &RenderEnv,
 ) -> Result<Vec<Rendered>, RenderError> {
-    let env = environment(bundle_dir);
+    Renderer::new(bundle_dir, manifest).render(target)
+}
+
+/// Renders one bundle's prompts for many environments, compiling each
+/// template once.
+pub struct Renderer<'m> {
+    bundle_dir: PathBuf,
+    manifest: &'m Manifest,
+    env: Environment<'static>,
+    agent: Value,
+}
+
+impl<'m> Renderer<'m> {
+    /// Prepare to render `manifest`'s prompts from `bundle_dir`.
+    pub fn new(bundle_dir: &Path, manifest: &'m Manifest) -> Self {
+        Renderer {
+            bundle_dir: bundle_dir.to_path_buf(),
+            manifest,
+            env: environment(bundle_dir),
+            agent: Value::from(minijinja::value::Serde(manifest)),
+        }
+    }
+
+    /// Render every prompt for one environment.
+    pub fn render(&self, target: &RenderEnv) -> Result<Vec<Rendered>, RenderError> {
+        render_with(
+            &self.env,
+            &self.bundle_dir,
+            self.manifest,
+            &self.agent,
+            target,
+        )
+    }
+}
+
+fn render_with(
+    env: &Environment<'static>,
+    bundle_dir: &Path,
+    manifest: &Manifest,
+    agent: &Value,
+    target: &RenderEnv,
+) -> Result<Vec<Rendered>, RenderError> {
     let ctx = minijinja::context! {
-        agent => Value::from(minijinja::value::Serde(manifest)),
+        agent => agent.clone(),
         env => minijinja::context! { name => target.name.clone() },
         vars => Value::from(minijinja::value::Serde(&target.vars)),
     };
@@ -245,8 +286,9 @@ fn convert(e: &minijinja::Error, entry: &str) -> RenderError {
 pub fn check(bundle_dir: &Path, manifest: &Manifest, envs: &[RenderEnv]) -> Vec<Finding> {
     type Place = (String, Option<u32>, Option<u32>, &'static str, String);
     let mut by_place: BTreeMap<Place, Vec<String>> = BTreeMap::new();
+    let renderer = Renderer::new(bundle_dir, manifest);
     for env in envs {
-        if let Err(e) = render_all(bundle_dir, manifest, env) {
+        if let Err(e) = renderer.render(env) {
             by_place
                 .entry((e.file, e.line, e.column, e.rule, e.message))
                 .or_default()

@@ -79,6 +79,14 @@ impl Pair {
         self.sb.agentctl(self.sb.path(), &args)
     }
 
+    /// `agentctl diff old new EXTRA…`: the two directories of bundles, so a
+    /// side whose bundle was removed is an agent added or removed.
+    fn diff_dirs(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["diff", "old", "new"];
+        args.extend_from_slice(extra);
+        self.sb.agentctl(self.sb.path(), &args)
+    }
+
     /// The JSON report, which must come with exit 0.
     #[track_caller]
     fn diff_json(&self) -> Value {
@@ -567,6 +575,274 @@ fn edit_faq(d: &Path) {
     std::fs::write(&path, text).expect("write faq");
 }
 
+/// A file the manifest does not name (no prompt, eval suite or doc).
+fn add_review_notes(d: &Path) {
+    std::fs::create_dir_all(d.join("notes")).expect("mkdir notes");
+    std::fs::write(
+        d.join("notes/extra.md"),
+        "# Review notes\n\nThe 1.4 review asked for a shadow-mode week before the next \
+         priority-rule change.\n",
+    )
+    .expect("write notes");
+}
+
+/// The whole bundle, gone (for agents added and removed).
+fn remove_bundle(d: &Path) {
+    std::fs::remove_dir_all(d).expect("remove bundle");
+}
+
+/// A new destructive tool whose author mistyped `approval` as `aproval`:
+/// unknown fields are refused, so the manifest no longer parses.
+fn add_tool_with_typo(d: &Path) {
+    insert_before(
+        d,
+        MANIFEST,
+        "\nknowledge:\n",
+        "  - name: helpdesk.delete_ticket\n    \
+         description: Delete tickets the spam filter missed.\n    \
+         access: destructive\n    \
+         aproval: required\n    \
+         timeout: 5s\n    \
+         retry:\n      max_attempts: 1\n    \
+         on_failure: escalate\n",
+    );
+}
+
+fn escalate_to_duty_managers(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "  channel: \"#support-escalations\"\n",
+        "  channel: \"#support-duty-managers\"\n",
+    );
+}
+
+fn add_security_contact(d: &Path) {
+    insert_before(
+        d,
+        MANIFEST,
+        "\nscope:\n",
+        "    - name: Priya Nair\n      \
+         role: Security on-call (vulnerability reports, account takeovers)\n      \
+         email: priya.nair@example.com\n      \
+         phone: \"+1 415 555 0163\"\n",
+    );
+}
+
+/// Maya takes first call, Tomas second.
+fn maya_first_call(d: &Path) {
+    const TOMAS: &str = "    - name: Tomas Ferreira\n      \
+                         role: Support duty manager (first call, business hours)\n      \
+                         email: tomas.ferreira@example.com\n      \
+                         phone: \"+1 415 555 0142\"\n";
+    const MAYA: &str = "    - name: Maya Lindqvist\n      \
+                        role: Support operations lead, production owner of the agent\n      \
+                        email: maya.lindqvist@example.com\n      \
+                        phone: \"+1 415 555 0117\"\n";
+    replace_once(
+        d,
+        MANIFEST,
+        &format!("{TOMAS}{MAYA}"),
+        &format!("{MAYA}{TOMAS}"),
+    );
+}
+
+fn stop_linking_incidents(d: &Path) {
+    remove_item(
+        d,
+        MANIFEST,
+        "    - Linking a ticket to an open incident or to a likely duplicate from the same \
+         organisation.",
+    );
+}
+
+fn rule_out_merging_users(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "    - Closing, merging or deleting tickets.\n",
+        "    - Closing, merging or deleting tickets.\n    \
+         - Merging duplicate organisations or users in the helpdesk.\n",
+    );
+}
+
+fn add_languages_suite(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "      file: evals/guardrails.yaml\n",
+        "      file: evals/guardrails.yaml\n    \
+         - name: languages\n      \
+         file: evals/languages.yaml\n",
+    );
+    std::fs::write(
+        d.join("evals/languages.yaml"),
+        "# Unsupported languages are handed off, not triaged.\n\
+         - description: A ticket in Portuguese goes to a human\n  \
+         vars:\n    \
+         subject: \"Não consigo entrar na minha conta\"\n    \
+         body: \"Desde ontem não consigo fazer login.\"\n  \
+         assert:\n    \
+         - type: javascript\n      \
+         value: \"JSON.parse(output).handoff === true\"\n",
+    )
+    .expect("write suite");
+}
+
+fn raise_threshold(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "  min_pass_rate: 0.9\n",
+        "  min_pass_rate: 0.95\n",
+    );
+}
+
+fn move_sla_matrix(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "    uri: https://wiki.example.com/support/sla-matrix-2026\n",
+        "    uri: https://wiki.example.com/support/sla-matrix-2027\n",
+    );
+}
+
+fn add_low_confidence_alert(d: &Path) {
+    insert_before(
+        d,
+        MANIFEST,
+        "\nreliability:\n",
+        "    - name: low-confidence\n      \
+         condition: \"share(triage_confidence < 0.7) > 0.3 for 1h\"\n      \
+         notify: \"#support-ops-alerts\"\n      \
+         message: Almost a third of the tickets are handed off for low confidence.\n      \
+         action: Check whether a new product area or ticket form is confusing the agent.\n",
+    );
+}
+
+fn reword_tool_errors_message(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "      message: The agent cannot reach the helpdesk reliably, so tickets fall back to \
+         manual triage.\n",
+        "      message: The agent cannot reach the helpdesk reliably, so new tickets fall back \
+         to the manual triage rota.\n",
+    );
+}
+
+fn drop_pci_checklist_item(d: &Path) {
+    remove_item(
+        d,
+        MANIFEST,
+        "    - item: Payment card data handled by the agent (PCI DSS scope)",
+    );
+}
+
+fn add_iso27001(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "    - SOC 2\n",
+        "    - SOC 2\n    - ISO 27001\n",
+    );
+}
+
+fn stop_reading_status_page(d: &Path) {
+    remove_item(d, MANIFEST, "      - Public status page incidents");
+}
+
+fn shorten_retention(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "    retention_days: 30\n",
+        "    retention_days: 14\n",
+    );
+}
+
+fn re_reviewed(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "  reviewed_at: \"2026-02-18\"\n",
+        "  reviewed_at: \"2026-11-20\"\n",
+    );
+}
+
+fn new_vendor_review(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "Reviewed under vendor review VR-2026-014.\n",
+        "Reviewed under vendor review VR-2026-031.\n",
+    );
+}
+
+fn slower_human_pickup(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "where the human triage rota picks them up. No ticket is dropped.\n",
+        "where the human triage rota picks them up within 30 minutes. No ticket is dropped.\n",
+    );
+}
+
+fn add_language_prompt(d: &Path) {
+    insert_before(
+        d,
+        MANIFEST,
+        "\ntools:\n",
+        "  - name: language-handoff\n    \
+         file: prompts/language-handoff.md.j2\n    \
+         description: How to hand off tickets written in a language the agent does not \
+         support.\n",
+    );
+    std::fs::write(
+        d.join("prompts/language-handoff.md.j2"),
+        "If the ticket is not in English, German, French or Spanish, do not triage it: \
+         set `handoff` to true and say which language it is in.\n",
+    )
+    .expect("write prompt");
+}
+
+fn drop_rules_prompt(d: &Path) {
+    remove_item(d, MANIFEST, "  - name: rules");
+}
+
+fn reword_no_replies_rule(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "Never reply to, email or message the customer.",
+        "Never reply to, email, call or message the customer.",
+    );
+}
+
+fn reword_kb_search(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "Search the help centre and the internal triage playbook for articles that match \
+         the ticket.",
+        "Search the help centre, the internal triage playbook and the known-issues page for \
+         articles that match the ticket.",
+    );
+}
+
+fn fewer_search_retries(d: &Path) {
+    replace_once(
+        d,
+        MANIFEST,
+        "    timeout: 8s\n    retry:\n      max_attempts: 3\n",
+        "    timeout: 8s\n    retry:\n      max_attempts: 2\n",
+    );
+}
+
+fn faster_statuspage(d: &Path) {
+    replace_once(d, MANIFEST, "    timeout: 3s\n", "    timeout: 2s\n");
+}
+
 // ---------------------------------------------------------------------------
 // 1. One case per risk rule
 // ---------------------------------------------------------------------------
@@ -720,6 +996,27 @@ const CASES: &[Case] = &[
         old: keep,
         new: write_internal_notes,
     },
+    // Emitted by src/diff/mod.rs: an agent only on the new side, here with
+    // the two write tools support-triage ships (without any it is medium,
+    // see `an_added_agent_without_write_tools_is_medium`).
+    Case {
+        rule: "agent-added",
+        risk: "high",
+        path: "",
+        summary: "new agent with 2 write/destructive tool(s)",
+        old: remove_bundle,
+        new: keep,
+    },
+    // Emitted by src/diff/mod.rs when a side's agent.yaml does not parse.
+    Case {
+        rule: "manifest-unparseable",
+        risk: "high",
+        path: "agent.yaml",
+        summary: "the new agent.yaml does not parse, so its changes cannot be assessed \
+                  (run `agentctl validate`)",
+        old: keep,
+        new: add_tool_with_typo,
+    },
     // medium
     Case {
         rule: "model-changed",
@@ -861,6 +1158,96 @@ const CASES: &[Case] = &[
         old: keep,
         new: add_triage_case,
     },
+    Case {
+        rule: "prompt-added",
+        risk: "medium",
+        path: "prompts.language-handoff",
+        summary: "prompt language-handoff added (prompts/language-handoff.md.j2)",
+        old: keep,
+        new: add_language_prompt,
+    },
+    Case {
+        rule: "prompt-removed",
+        risk: "medium",
+        path: "prompts.rules",
+        summary: "prompt rules removed",
+        old: keep,
+        new: drop_rules_prompt,
+    },
+    Case {
+        rule: "knowledge-changed",
+        risk: "medium",
+        path: "knowledge.sla-matrix.uri",
+        summary: "knowledge.sla-matrix.uri: https://wiki.example.com/support/sla-matrix-2026 \
+                  → https://wiki.example.com/support/sla-matrix-2027",
+        old: keep,
+        new: move_sla_matrix,
+    },
+    Case {
+        rule: "rule-changed",
+        risk: "medium",
+        path: "rules.no-customer-replies.description",
+        summary: "rule no-customer-replies reworded",
+        old: keep,
+        new: reword_no_replies_rule,
+    },
+    // The channel; a reworded `escalation.when` is the same rule at low.
+    Case {
+        rule: "escalation-changed",
+        risk: "medium",
+        path: "escalation.channel",
+        summary: "escalation.channel: #support-escalations → #support-duty-managers",
+        old: keep,
+        new: escalate_to_duty_managers,
+    },
+    Case {
+        rule: "reliability-changed",
+        risk: "medium",
+        path: "reliability.fallback",
+        summary: "reliability.fallback: If the model or the helpdesk is unavailable, the agent \
+                  stops proposing and leaves new tickets untouched in the \"Needs triage\" view, \
+                  where the human triage rota picks them up. No ticket is dropped. → If the \
+                  model or the helpdesk is unavailable, the agent stops proposing and leaves \
+                  new tickets untouched in the \"Needs triage\" view, where the human triage \
+                  rota picks them up within 30 minutes. No ticket is dropped.",
+        old: keep,
+        new: slower_human_pickup,
+    },
+    Case {
+        rule: "provider-review-changed",
+        risk: "medium",
+        path: "security.provider_review",
+        summary: "security.provider_review: Anthropic via AWS Bedrock/claude-sonnet-4-5 \
+                  (primary), claude-haiku-4-5 (fallback) at AWS Bedrock in eu-central-1 \
+                  (Frankfurt), fallback in eu-west-1 (Ireland); data stays in the EU; Prompts \
+                  and outputs are not stored by AWS or Anthropic and are not used for training; \
+                  Bedrock invocation logging is off in the account. Reviewed under vendor review \
+                  VR-2026-014. → Anthropic via AWS Bedrock/claude-sonnet-4-5 (primary), \
+                  claude-haiku-4-5 (fallback) at AWS Bedrock in eu-central-1 (Frankfurt), \
+                  fallback in eu-west-1 (Ireland); data stays in the EU; Prompts and outputs are \
+                  not stored by AWS or Anthropic and are not used for training; Bedrock \
+                  invocation logging is off in the account. Reviewed under vendor review \
+                  VR-2026-031.",
+        old: keep,
+        new: new_vendor_review,
+    },
+    Case {
+        rule: "checklist-item-removed",
+        risk: "medium",
+        path: "security.checklist",
+        summary: "checklist item removed: Payment card data handled by the agent (PCI DSS scope)",
+        old: keep,
+        new: drop_pci_checklist_item,
+    },
+    // Emitted by src/diff/mod.rs: an agent only on the old side.
+    Case {
+        rule: "agent-removed",
+        risk: "medium",
+        path: "",
+        summary: "agent removed",
+        old: keep,
+        new: remove_bundle,
+    },
     // low
     Case {
         rule: "description",
@@ -916,24 +1303,184 @@ const CASES: &[Case] = &[
         old: keep,
         new: add_link_rule,
     },
+    Case {
+        rule: "tool-access-narrowed",
+        risk: "low",
+        path: "tools.helpdesk.get_ticket.access",
+        summary: "helpdesk.get_ticket: access narrowed write → read",
+        old: widen_get_ticket,
+        new: keep,
+    },
+    Case {
+        rule: "tool-approval-added",
+        risk: "low",
+        path: "tools.helpdesk.set_priority.approval",
+        summary: "helpdesk.set_priority: now requires human approval",
+        old: drop_set_priority_approval,
+        new: keep,
+    },
+    Case {
+        rule: "tool-timeout-tightened",
+        risk: "low",
+        path: "tools.statuspage.get_incidents.timeout",
+        summary: "statuspage.get_incidents: timeout 3s → 2s",
+        old: keep,
+        new: faster_statuspage,
+    },
+    Case {
+        rule: "tool-retries-tightened",
+        risk: "low",
+        path: "tools.helpdesk.search_tickets.retry.max_attempts",
+        summary: "helpdesk.search_tickets: max_attempts 3 → 2",
+        old: keep,
+        new: fewer_search_retries,
+    },
+    Case {
+        rule: "tool-description-changed",
+        risk: "low",
+        path: "tools.kb.search.description",
+        summary: "tools.kb.search.description: Search the help centre and the internal triage \
+                  playbook for articles that match the ticket. → Search the help centre, the \
+                  internal triage playbook and the known-issues page for articles that match \
+                  the ticket.",
+        old: keep,
+        new: reword_kb_search,
+    },
+    Case {
+        rule: "escalation-contact-added",
+        risk: "low",
+        path: "escalation.contacts",
+        summary: "escalation contact Priya Nair added",
+        old: keep,
+        new: add_security_contact,
+    },
+    Case {
+        rule: "escalation-order-changed",
+        risk: "low",
+        path: "escalation.contacts",
+        summary: "escalation contacts reordered",
+        old: keep,
+        new: maya_first_call,
+    },
+    Case {
+        rule: "scope-narrowed",
+        risk: "low",
+        path: "scope.in_scope",
+        summary: "no longer in scope: Linking a ticket to an open incident or to a likely \
+                  duplicate from the same organisation.",
+        old: keep,
+        new: stop_linking_incidents,
+    },
+    Case {
+        rule: "out-of-scope-added",
+        risk: "low",
+        path: "scope.out_of_scope",
+        summary: "now out of scope: Merging duplicate organisations or users in the helpdesk.",
+        old: keep,
+        new: rule_out_merging_users,
+    },
+    Case {
+        rule: "eval-threshold-raised",
+        risk: "low",
+        path: "evals.min_pass_rate",
+        summary: "eval pass threshold 0.9 → 0.95",
+        old: keep,
+        new: raise_threshold,
+    },
+    Case {
+        rule: "eval-suite-added",
+        risk: "low",
+        path: "evals.suites",
+        summary: "eval suite languages added",
+        old: keep,
+        new: add_languages_suite,
+    },
+    Case {
+        rule: "alert-added",
+        risk: "low",
+        path: "monitoring.alerts.low-confidence",
+        summary: "alert low-confidence added",
+        old: keep,
+        new: add_low_confidence_alert,
+    },
+    Case {
+        rule: "alert-text-changed",
+        risk: "low",
+        path: "monitoring.alerts.tool-errors.message",
+        summary: "monitoring.alerts.tool-errors.message: The agent cannot reach the helpdesk \
+                  reliably, so tickets fall back to manual triage. → The agent cannot reach the \
+                  helpdesk reliably, so new tickets fall back to the manual triage rota.",
+        old: keep,
+        new: reword_tool_errors_message,
+    },
+    Case {
+        rule: "retention-changed",
+        risk: "low",
+        path: "security.data_handling.retention_days",
+        summary: "data retention 30 → 14 days",
+        old: keep,
+        new: shorten_retention,
+    },
+    Case {
+        rule: "pii-changed",
+        risk: "low",
+        path: "security.data_handling.pii",
+        summary: "security.data_handling.pii: true → false",
+        old: keep,
+        new: pii_false,
+    },
+    Case {
+        rule: "data-access-narrowed",
+        risk: "low",
+        path: "security.data_handling.reads",
+        summary: "no longer reads Public status page incidents",
+        old: keep,
+        new: stop_reading_status_page,
+    },
+    Case {
+        rule: "compliance-added",
+        risk: "low",
+        path: "security.compliance",
+        summary: "compliance regime ISO 27001 added",
+        old: keep,
+        new: add_iso27001,
+    },
+    Case {
+        rule: "security-reviewed",
+        risk: "low",
+        path: "security.reviewed_at",
+        summary: "security.reviewed_at: 2026-02-18 → 2026-11-20",
+        old: keep,
+        new: re_reviewed,
+    },
+    // Emitted by src/diff/mod.rs for the files docs.runbook and docs.faq name.
+    Case {
+        rule: "docs-changed",
+        risk: "low",
+        path: "docs/faq.md",
+        summary: "doc docs/faq.md changed",
+        old: keep,
+        new: edit_faq,
+    },
     // Emitted by src/diff/mod.rs for any other bundle file.
     Case {
         rule: "file-changed",
         risk: "low",
-        path: "docs/faq.md",
-        summary: "file docs/faq.md changed",
+        path: "notes/extra.md",
+        summary: "file notes/extra.md added",
         old: keep,
-        new: edit_faq,
+        new: add_review_notes,
     },
 ];
 
 /// Run one case; the JSON report on success, a description of what is
-/// wrong otherwise.
+/// wrong otherwise. The sides are the directories holding the bundle, so an
+/// edit may remove the bundle (`agent-added`, `agent-removed`).
 fn run_case(case: &Case) -> Result<Value, String> {
     let pair = Pair::support_triage();
     (case.old)(&pair.old());
     (case.new)(&pair.new_dir());
-    let out = pair.diff(&["--format", "json"]);
+    let out = pair.diff_dirs(&["--format", "json"]);
     if out.status.code() != Some(0) {
         return Err(format!("exit {:?}\n{}", out.status.code(), describe(&out)));
     }
@@ -1139,12 +1686,16 @@ fn human_output_of_a_multi_change_edit() {
             ("medium", "prompt prompts/system.md.j2 changed"),
         ]
     );
+    // Hunk headers as `diff -u` writes them for the same files.
     for expected in [
         "  --- a/agent.yaml  +++ b/agent.yaml",
+        "  @@ -156,6 +156,16 @@",
         "  +  - name: helpdesk.add_internal_note",
+        "  @@ -252,7 +262,7 @@",
         "  -    retention_days: 30",
         "  +    retention_days: 365",
         "  --- a/prompts/system.md.j2  +++ b/prompts/system.md.j2",
+        "  @@ -34,7 +34,7 @@",
         "  -Judge by the impact the ticket describes, not by the tone. Capital letters, \
          \"ASAP\" or \"URGENT\" in the subject are not evidence. A polite ticket that \
          describes lost data is urgent.",
@@ -1177,11 +1728,9 @@ fn exit_code_is_1_when_different_and_0_when_the_same() {
     let same = Pair::support_triage();
     let out = same.diff(&["--exit-code"]);
     assert_code(&out, 0);
-    // (Not the whole line: it says "1 agents compared".)
-    assert!(
-        stdout(&out).starts_with("old/support-triage → new/support-triage: no differences ("),
-        "{}",
-        describe(&out)
+    assert_eq!(
+        stdout(&out),
+        "old/support-triage → new/support-triage: no differences (1 agent compared)\n"
     );
     let report = same.diff_json();
     assert_eq!(report["agents"], Value::Array(vec![]));
@@ -1259,39 +1808,75 @@ fn unsupported_formats_are_refused() {
 }
 
 /// A new destructive tool whose author mistyped `approval` as `aproval`: the
-/// manifest no longer parses (unknown fields are refused), and the diff must
-/// not turn that into "highest risk low" and let `--fail-on high` pass.
+/// manifest no longer parses (unknown fields are refused). That is a
+/// `manifest-unparseable` change at high, on either side, so `--fail-on high`
+/// exits 1 instead of letting "highest risk low" through.
 #[test]
 fn an_unparseable_manifest_does_not_hide_a_destructive_tool() {
-    let pair = Pair::support_triage();
-    insert_before(
-        &pair.new_dir(),
-        MANIFEST,
-        "\nknowledge:\n",
-        "  - name: helpdesk.delete_ticket\n    \
-         description: Delete tickets the spam filter missed.\n    \
-         access: destructive\n    \
-         aproval: required\n    \
-         timeout: 5s\n    \
-         retry:\n      max_attempts: 1\n    \
-         on_failure: escalate\n",
-    );
-    let out = pair.diff(&["--fail-on", "high"]);
-    assert_ne!(
-        out.status.code(),
-        Some(0),
-        "--fail-on high passed:\n{}",
-        describe(&out)
-    );
-    let out = pair.diff(&["--format", "json"]);
-    if out.status.code() == Some(0) {
-        let report = json(&out);
-        let a = agent(&report, "support-triage");
+    for side in ["old", "new"] {
+        let pair = Pair::support_triage();
+        let broken = if side == "old" {
+            pair.old()
+        } else {
+            pair.new_dir()
+        };
+        add_tool_with_typo(&broken);
+        let out = pair.diff(&["--fail-on", "high"]);
+        assert_code(&out, 1);
         assert!(
-            !a["changes"].as_array().expect("changes").is_empty(),
-            "a changed manifest with no change listed:\n{report:#}"
+            stdout(&out).contains(&format!("the {side} agent.yaml does not parse")),
+            "{}",
+            describe(&out)
+        );
+        let report = pair.diff_json();
+        assert_eq!(report["summary"]["highest_risk"], "high", "{report:#}");
+        let a = agent(&report, "support-triage");
+        assert_eq!(a["status"], "changed");
+        assert_eq!(a["risk"], "high");
+        assert_eq!(rules_of(a), ["manifest-unparseable"], "{a:#}");
+        assert_eq!(a["changes"][0]["risk"], "high");
+        assert_eq!(a["changes"][0]["path"], "agent.yaml");
+        assert_eq!(
+            a["changes"][0]["summary"],
+            format!(
+                "the {side} agent.yaml does not parse, so its changes cannot be assessed \
+                 (run `agentctl validate`)"
+            )
+        );
+        // The text diff still shows what changed.
+        let files = a["files"].as_array().expect("files");
+        assert_eq!(files.len(), 1, "{files:#?}");
+        assert!(
+            files[0]["unified"]
+                .as_str()
+                .expect("unified")
+                .contains("aproval: required"),
+            "{:#}",
+            files[0]
         );
     }
+}
+
+/// An agent that appears with no write or destructive tool is medium (with
+/// them it is high: the `agent-added` case above).
+#[test]
+fn an_added_agent_without_write_tools_is_medium() {
+    let pair = Pair::support_triage();
+    // A read-only, shadow-mode support-triage: it proposes, never writes.
+    remove_bundle(&pair.old());
+    remove_item(&pair.new_dir(), MANIFEST, "  - name: helpdesk.add_tag");
+    remove_item(&pair.new_dir(), MANIFEST, "  - name: helpdesk.set_priority");
+    let out = pair.diff_dirs(&["--format", "json"]);
+    assert_code(&out, 0);
+    let report = json(&out);
+    let a = agent(&report, "support-triage");
+    assert_eq!(a["status"], "added");
+    assert_eq!(rules_of(a), ["agent-added"]);
+    assert_eq!(a["changes"][0]["summary"], "new agent");
+    assert_eq!(a["risk"], "medium");
+    assert_eq!(report["summary"]["highest_risk"], "medium");
+    assert_code(&pair.diff_dirs(&["--fail-on", "high"]), 0);
+    assert_code(&pair.diff_dirs(&["--fail-on", "medium"]), 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -1423,18 +2008,48 @@ fn environments_and_releases_compare_what_they_pin() {
     );
 }
 
-/// `agentctl diff NAME@VERSION` is "that vs the work tree": one agent.
+/// `agentctl diff NAME@VERSION` is "that vs the work tree": that agent only,
+/// not every other agent in agents/ reported as added.
 #[test]
 fn one_release_against_the_work_tree_compares_only_that_agent() {
     let s = Scratch::new();
     s.ok(&["promote", "dev"]);
+    // Another agent's uncommitted edit is none of this diff's business.
+    rewrite_lead_router_prompt(&s.root);
     let out = s.run(&["diff", "support-triage@1.4.0", "--exit-code"]);
     assert_code(&out, 0);
-    assert!(
-        stdout(&out).contains("no differences"),
-        "{}",
-        describe(&out)
+    assert_eq!(
+        stdout(&out),
+        "support-triage@1.4.0 → work tree: no differences (1 agent compared)\n"
     );
+
+    raise_retention(&s.root.join("agents/support-triage"));
+    let out = s.run(&["diff", "support-triage@1.4.0", "--format", "json"]);
+    assert_code(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["from"], "support-triage@1.4.0");
+    assert_eq!(report["to"], "work tree");
+    assert_eq!(agent_names(&report), ["support-triage"]);
+    assert_eq!(report["summary"]["added"], 0);
+    assert_eq!(report["summary"]["unchanged"], 0);
+    let a = agent(&report, "support-triage");
+    assert_eq!(a["status"], "changed");
+    assert_eq!(
+        a["from_digest"],
+        release_digest(&s, "support-triage", "1.4.0")
+    );
+    assert!(
+        rules_of(a).contains(&"retention-raised".to_string()),
+        "{a:#}"
+    );
+}
+
+/// Append a line to lead-router's system prompt under ROOT/agents.
+fn rewrite_lead_router_prompt(root: &Path) {
+    let prompt = root.join("agents/lead-router/prompts/system.md.j2");
+    let mut text = std::fs::read_to_string(&prompt).expect("read prompt");
+    text.push_str("\nNever route a lead to a rep who is out of office.\n");
+    std::fs::write(&prompt, text).expect("write prompt");
 }
 
 // ---------------------------------------------------------------------------
@@ -1471,10 +2086,7 @@ fn base_ref_and_work_tree() {
         "HEAD → work tree: no differences (3 agents compared)\n"
     );
     let before = s.digest("agents/lead-router");
-    let prompt = s.root.join("agents/lead-router/prompts/system.md.j2");
-    let mut text = std::fs::read_to_string(&prompt).expect("read prompt");
-    text.push_str("\nNever route a lead to a rep who is out of office.\n");
-    std::fs::write(&prompt, text).expect("write prompt");
+    rewrite_lead_router_prompt(&s.root);
     let out = s.run(&["diff", "--format", "json"]);
     assert_code(&out, 0);
     let report = json(&out);
@@ -1595,8 +2207,9 @@ fn shallow_clone_missing_branch_exits_2_and_the_hint_fetches_it() {
     );
 }
 
-/// In a shallow clone HEAD~1 is missing too; the hint must be a command git
-/// accepts (e.g. `git fetch --deepen=1`), not a refspec built from `HEAD~1`.
+/// In a shallow clone HEAD~1 is missing too; the hint deepens the history
+/// (a refspec built from `HEAD~1` is one git rejects), and running it is
+/// enough.
 #[test]
 fn shallow_clone_missing_ancestor_hint_is_runnable() {
     let sb = Sandbox::new();
@@ -1609,7 +2222,18 @@ fn shallow_clone_missing_ancestor_hint_is_runnable() {
 
     let out = sb.agentctl(&clone, &["diff", "--base", "HEAD~1"]);
     assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("git ref `HEAD~1` is not in this clone"),
+        "{}",
+        describe(&out)
+    );
     let hint = hinted_command(&stderr(&out));
+    assert_eq!(
+        hint,
+        ["git", "fetch", "--no-tags", "--deepen=100", "origin"],
+        "{}",
+        describe(&out)
+    );
     let fetched = sb.git_output(
         &clone,
         &hint[1..].iter().map(String::as_str).collect::<Vec<_>>(),
@@ -1631,7 +2255,26 @@ fn a_mistyped_environment_is_not_reported_as_a_missing_git_ref() {
     assert_code(&out, 2);
     let err = stderr(&out);
     assert!(
-        err.contains("environment") && !err.contains("shallow"),
+        err.contains("`stagin` is not an environment"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        err.contains("did you mean the environment `staging`?"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !err.contains("shallow") && !err.contains("git fetch"),
+        "{}",
+        describe(&out)
+    );
+    assert!(stdout(&out).is_empty(), "{}", describe(&out));
+    // The same on the new side.
+    let out = s.run(&["diff", "dev", "stagin"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("did you mean the environment `staging`?"),
         "{}",
         describe(&out)
     );
@@ -1761,9 +2404,11 @@ fn secrets_in_bundle_files_are_redacted_from_text_diffs() {
         }
         assert!(text.contains("docs/runbook.md"), "{format}:\n{text}");
     }
+    // The runbook is the file docs.runbook names: a doc, not any file.
     let report = pair.diff_json();
     let a = agent(&report, "support-triage");
-    assert_eq!(rules_of(a), ["file-changed"]);
+    assert_eq!(rules_of(a), ["docs-changed"]);
+    assert_eq!(a["changes"][0]["summary"], "doc docs/runbook.md changed");
 }
 
 #[test]

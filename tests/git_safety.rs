@@ -46,22 +46,22 @@ fn refuses_uncommitted_changes_under_environments_and_releases() {
     assert_code(&out, 2);
     assert_eq!(s.snapshot(), before);
 
-    // An untracked file under releases/ counts as well.
+    // An untracked file in a release directory the operation writes counts
+    // as well (the releases it only reads are checked by the integrity gate).
     s.git(&["checkout", "--", "environments/prod.yaml"]);
-    s.write("releases/stray.txt", "left over\n");
+    s.write("releases/support-triage/1.4.0/stray.txt", "left over\n");
     let before = s.snapshot();
     let out = s.run(&["promote", "dev"]);
     assert_code(&out, 2);
     assert!(
-        stderr(&out).contains("releases/stray.txt"),
+        stderr(&out).contains("releases/support-triage/1.4.0/stray.txt"),
         "{}",
         describe(&out)
     );
     assert_eq!(s.snapshot(), before);
 
     // A dirty file elsewhere (agents/ is the user's) does not block.
-    std::fs::remove_file(s.root.join("releases/stray.txt")).expect("rm");
-    std::fs::remove_dir(s.root.join("releases")).expect("rmdir");
+    std::fs::remove_dir_all(s.root.join("releases")).expect("rm releases/");
     s.write("NOTES.md", "scratch notes\n");
     s.ok(&["promote", "dev"]);
     assert_eq!(s.porcelain(), "?? NOTES.md");

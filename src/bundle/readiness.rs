@@ -215,38 +215,45 @@ pub const PLACEHOLDER: &str = "FILL-ME";
 /// Every string value still holding the [`PLACEHOLDER`] marker.
 pub fn placeholders(value: &serde_json::Value, map: &SourceMap, file: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
-    walk(value, String::new(), &mut |pointer, s| {
-        if s.contains(PLACEHOLDER) {
-            let field = pointer.trim_start_matches('/').replace('/', ".");
-            out.push(
-                Finding::error(
-                    "placeholder",
-                    file,
-                    format!("`{field}` is still a placeholder: {s}"),
-                )
-                .at(map.value(pointer).or_else(|| map.nearest(pointer)))
-                .hint("replace the FILL-ME value with the real answer; only a person can give it"),
-            );
+    let mut path: Vec<String> = Vec::new();
+    walk(value, &mut path, &mut |path, s| {
+        if !s.contains(PLACEHOLDER) {
+            return;
         }
+        let pointer: String = path
+            .iter()
+            .map(|t| format!("/{}", super::yaml::pointer_token(t)))
+            .collect();
+        let field = path.join(".");
+        out.push(
+            Finding::error(
+                "placeholder",
+                file,
+                format!("`{field}` is still a placeholder: {s}"),
+            )
+            .at(map.value(&pointer).or_else(|| map.nearest(&pointer)))
+            .hint("replace the FILL-ME value with the real answer; only a person can give it"),
+        );
     });
     out
 }
 
-fn walk(v: &serde_json::Value, pointer: String, f: &mut dyn FnMut(&str, &str)) {
+/// Visit every string value with its path (the pointer is built only when needed).
+fn walk(v: &serde_json::Value, path: &mut Vec<String>, f: &mut dyn FnMut(&[String], &str)) {
     match v {
-        serde_json::Value::String(s) => f(&pointer, s),
+        serde_json::Value::String(s) => f(path, s),
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, format!("{pointer}/{i}"), f);
+                path.push(i.to_string());
+                walk(item, path, f);
+                path.pop();
             }
         }
         serde_json::Value::Object(m) => {
             for (k, item) in m {
-                walk(
-                    item,
-                    format!("{pointer}/{}", super::yaml::pointer_token(k)),
-                    f,
-                );
+                path.push(k.clone());
+                walk(item, path, f);
+                path.pop();
             }
         }
         _ => {}

@@ -11,7 +11,6 @@ use crate::finding::Position;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::{Location, Spanned};
-use std::collections::HashMap;
 use std::fmt;
 
 /// The deepest nesting a manifest may have. Real manifests need about 6.
@@ -21,28 +20,63 @@ pub const MAX_NODES: usize = 50_000;
 /// The most aliases (`*name`) a manifest may use.
 pub const MAX_ALIASES: usize = 200;
 
-/// Where keys and values are in the source, by JSON pointer (`/tools/0/access`).
+/// Where keys and values are in the source, looked up by JSON pointer
+/// (`/tools/0/access`). A tree of positions shaped like the document, built
+/// once while converting; lookups walk it, so nothing is spent on documents
+/// that produce no findings.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    entries: HashMap<String, Located>,
+    root: Option<std::sync::Arc<Loc>>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Located {
-    key: Option<Position>,
-    value: Position,
+#[derive(Debug)]
+struct Loc {
+    pos: Position,
+    children: Children,
+}
+
+#[derive(Debug)]
+enum Children {
+    Leaf,
+    Seq(Vec<Loc>),
+    Map(Vec<(String, Option<Position>, Loc)>),
 }
 
 impl SourceMap {
+    /// The node at `pointer` and its key position.
+    fn find(&self, pointer: &str) -> Option<(Option<Position>, &Loc)> {
+        let mut node = self.root.as_deref()?;
+        let mut key = None;
+        if pointer.is_empty() {
+            return Some((None, node));
+        }
+        for raw in pointer.strip_prefix('/')?.split('/') {
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            match &node.children {
+                Children::Seq(items) => {
+                    node = items.get(token.parse::<usize>().ok()?)?;
+                    key = None;
+                }
+                Children::Map(entries) => {
+                    let (_, k, child) = entries.iter().find(|(name, _, _)| *name == token)?;
+                    node = child;
+                    key = *k;
+                }
+                Children::Leaf => return None,
+            }
+        }
+        Some((key, node))
+    }
+
     /// Where the value at `pointer` starts.
     pub fn value(&self, pointer: &str) -> Option<Position> {
-        self.entries.get(pointer).map(|l| l.value)
+        self.find(pointer).map(|(_, n)| n.pos)
     }
 
     /// Where the key of the entry at `pointer` is, falling back to the value
     /// (for sequence items, which have no key).
     pub fn key(&self, pointer: &str) -> Option<Position> {
-        self.entries.get(pointer).map(|l| l.key.unwrap_or(l.value))
+        self.find(pointer).map(|(k, n)| k.unwrap_or(n.pos))
     }
 
     /// The position of `pointer`'s key, or of the nearest ancestor that exists.
@@ -104,8 +138,10 @@ pub fn parse(text: &str) -> Result<(Value, SourceMap), YamlError> {
     options.with_snippet = false;
     let root: Spanned<Node> =
         serde_saphyr::from_str_with_options(text, options).map_err(|e| classify(&e))?;
-    let mut map = SourceMap::default();
-    let value = convert(root, String::new(), None, &mut map)?;
+    let (value, loc) = convert(root)?;
+    let map = SourceMap {
+        root: Some(std::sync::Arc::new(loc)),
+    };
     Ok((value, map))
 }
 
@@ -192,42 +228,43 @@ fn position(l: Location) -> Option<Position> {
     })
 }
 
-fn convert(
-    node: Spanned<Node>,
-    pointer: String,
-    key: Option<Position>,
-    map: &mut SourceMap,
-) -> Result<Value, YamlError> {
-    let value_pos = position(node.referenced).unwrap_or_default();
-    map.entries.insert(
-        pointer.clone(),
-        Located {
-            key,
-            value: value_pos,
-        },
-    );
+fn convert(node: Spanned<Node>) -> Result<(Value, Loc), YamlError> {
+    let pos = position(node.referenced).unwrap_or_default();
     Ok(match node.value {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(b),
-        Node::Int(i) => Value::Number(i.into()),
-        Node::UInt(u) => Value::Number(u.into()),
-        Node::Float(f) => Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or_else(|| YamlError {
-                kind: YamlErrorKind::Syntax,
-                message: format!("{f} is not a finite number"),
-                position: Some(value_pos),
-            })?,
-        Node::Str(s) => Value::String(s),
+        Node::Null => (Value::Null, leaf(pos)),
+        Node::Bool(b) => (Value::Bool(b), leaf(pos)),
+        Node::Int(i) => (Value::Number(i.into()), leaf(pos)),
+        Node::UInt(u) => (Value::Number(u.into()), leaf(pos)),
+        Node::Float(f) => (
+            Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| YamlError {
+                    kind: YamlErrorKind::Syntax,
+                    message: format!("{f} is not a finite number"),
+                    position: Some(pos),
+                })?,
+            leaf(pos),
+        ),
+        Node::Str(s) => (Value::String(s), leaf(pos)),
         Node::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                out.push(convert(item, format!("{pointer}/{i}"), None, map)?);
+            let mut locs = Vec::with_capacity(items.len());
+            for item in items {
+                let (v, l) = convert(item)?;
+                out.push(v);
+                locs.push(l);
             }
-            Value::Array(out)
+            (
+                Value::Array(out),
+                Loc {
+                    pos,
+                    children: Children::Seq(locs),
+                },
+            )
         }
         Node::Map(entries) => {
             let mut out = Map::new();
+            let mut locs = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 let key_pos = position(k.referenced);
                 let name = match k.value {
@@ -254,13 +291,26 @@ fn convert(
                         position: key_pos,
                     });
                 }
-                let child = format!("{pointer}/{}", pointer_token(&name));
-                let value = convert(v, child, key_pos, map)?;
+                let (value, loc) = convert(v)?;
+                locs.push((name.clone(), key_pos, loc));
                 out.insert(name, value);
             }
-            Value::Object(out)
+            (
+                Value::Object(out),
+                Loc {
+                    pos,
+                    children: Children::Map(locs),
+                },
+            )
         }
     })
+}
+
+fn leaf(pos: Position) -> Loc {
+    Loc {
+        pos,
+        children: Children::Leaf,
+    }
 }
 
 /// A YAML node with located children.

@@ -125,7 +125,13 @@ pub fn check_signatures(
         Err(e) => return Err(crate::repo::io_error(&dir, e)),
     };
     files.sort();
-    let owners = owner_emails(repo, name, version);
+    // Parsing the manifest is only needed to name owners; skip it when
+    // there is nothing to attribute.
+    let owners = if files.is_empty() {
+        Vec::new()
+    } else {
+        owner_emails(repo, name, version)
+    };
     let statement = signing::statement(name, version, digest);
     let now = crate::repo::now();
     let mut out = Vec::new();

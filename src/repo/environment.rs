@@ -73,6 +73,9 @@ impl EnvState {
         if text.trim().is_empty() {
             return Ok(EnvState::default());
         }
+        if let Some(state) = parse_canonical(text) {
+            return Ok(state);
+        }
         serde_saphyr::from_str(text).map_err(|e| e.without_snippet().to_string())
     }
 
@@ -85,6 +88,97 @@ impl EnvState {
         };
         format!("{STATE_HEADER}{body}")
     }
+}
+
+/// A fast reader for exactly the layout [`EnvState::to_yaml`] writes:
+/// comment lines, `agents:`, two-space agent keys, four-space fields whose
+/// values are plain words or double-quoted strings without escapes. Anything
+/// else (a hand edit, another YAML style) returns `None` and the full YAML
+/// parser decides. Environments of thousands of agents are read on every
+/// promotion, so this matters; both readers agree on every file this one
+/// accepts (a test checks it).
+fn parse_canonical(text: &str) -> Option<EnvState> {
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let head = lines.next()?;
+    let mut state = EnvState::default();
+    if head == "agents: {}" {
+        return lines.all(|l| l.trim().is_empty()).then_some(state);
+    }
+    if head != "agents:" {
+        return None;
+    }
+    let mut current: Option<(String, [Option<String>; 5])> = None;
+    let finish = |cur: Option<(String, [Option<String>; 5])>, state: &mut EnvState| -> Option<()> {
+        if let Some((name, [version, digest, mode, updated_at, updated_by])) = cur {
+            let mode = match mode.as_deref() {
+                None | Some("active") => Mode::Active,
+                Some("review-only") => Mode::ReviewOnly,
+                Some("disabled") => Mode::Disabled,
+                Some(_) => return None,
+            };
+            let pin = Pin {
+                version: version?,
+                digest: digest?,
+                mode,
+                updated_at: updated_at?,
+                updated_by: updated_by?,
+            };
+            if state.agents.insert(name, pin).is_some() {
+                return None;
+            }
+        }
+        Some(())
+    };
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("    ") {
+            let (key, value) = rest.split_once(": ")?;
+            let value = canonical_scalar(value)?;
+            let slot = match key {
+                "version" => 0,
+                "digest" => 1,
+                "mode" => 2,
+                "updated_at" => 3,
+                "updated_by" => 4,
+                _ => return None,
+            };
+            let fields = &mut current.as_mut()?.1;
+            if fields[slot].replace(value).is_some() {
+                return None;
+            }
+        } else if let Some(rest) = line.strip_prefix("  ") {
+            let name = rest.strip_suffix(':')?;
+            if !crate::bundle::readiness::is_valid_name(name) {
+                return None;
+            }
+            finish(current.take(), &mut state)?;
+            current = Some((name.to_string(), Default::default()));
+        } else {
+            return None;
+        }
+    }
+    finish(current.take(), &mut state)?;
+    Some(state)
+}
+
+/// A value the fast reader accepts: `"…"` without escapes, or a plain
+/// scalar that YAML cannot read as anything but that same string.
+fn canonical_scalar(v: &str) -> Option<String> {
+    if let Some(inner) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        return (!inner.contains(['"', '\\'])).then(|| inner.to_string());
+    }
+    let first = v.chars().next()?;
+    let plain_ok = first.is_ascii_alphabetic()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ._-:@<>+/".contains(c))
+        && !v.contains(": ")
+        && !v.contains(" #")
+        && !v.ends_with(':')
+        && !v.ends_with(' ')
+        && !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n" | "nan" | "inf"
+        );
+    plain_ok.then(|| v.to_string())
 }
 
 /// What an event did.
@@ -278,6 +372,40 @@ mod tests {
         assert_eq!(rollback_target(&log, "a", "1.1").map(|t| t.0), Some("1.0"));
         log.push(ev(5, Action::Rollback, Some("1.0"), Some("1.1")));
         assert_eq!(rollback_target(&log, "a", "1.0"), None);
+    }
+
+    #[test]
+    fn canonical_reader_agrees_with_the_yaml_parser() {
+        let mut s = EnvState::default();
+        for (i, mode) in [Mode::Active, Mode::ReviewOnly, Mode::Disabled]
+            .into_iter()
+            .enumerate()
+        {
+            s.agents.insert(
+                format!("agent-{i}"),
+                Pin {
+                    version: format!("1.{i}.0"),
+                    digest: format!("sha256:{:064x}", i),
+                    mode,
+                    updated_at: "2026-01-01T00:00:00Z".into(),
+                    updated_by: "Dana Reyes <dana@example.com>".into(),
+                },
+            );
+        }
+        let text = s.to_yaml();
+        let fast = parse_canonical(&text).expect("canonical layout");
+        let full: EnvState = serde_saphyr::from_str(&text).expect("yaml");
+        assert_eq!(fast, full);
+        assert_eq!(fast, s);
+        // Anything unusual goes to the full parser.
+        for odd in [
+            "agents:\n  a:\n    version: '1.0.0'\n",
+            "agents:\n  a: {version: x}\n",
+            "agents:\n  a:\n    version: 1.0\n",
+            "agents:\n  a:\n    mode: yes\n",
+        ] {
+            assert!(parse_canonical(odd).is_none(), "{odd}");
+        }
     }
 
     #[test]

@@ -197,14 +197,27 @@ fn unborn_branch(git: &Repository) -> Result<String, RepoError> {
         .to_string())
 }
 
-/// Refuse uncommitted changes under environments/ and releases/.
+/// Refuse uncommitted changes under environments/.
 fn check_clean(repo: &Repo, git: &Repository) -> Result<(), RepoError> {
+    check_paths_clean(repo, git, &["environments".to_string()])
+}
+
+/// Refuse uncommitted changes under `paths` (relative to the root).
+///
+/// Releases are checked only where an operation writes (their directories);
+/// the releases it reads are checked byte for byte by the integrity gate, so
+/// a repository of thousands of releases is not scanned on every change.
+fn check_paths_clean(repo: &Repo, git: &Repository, paths: &[String]) -> Result<(), RepoError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
     let mut opts = StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
-        .include_ignored(false)
-        .pathspec(format!("{}environments", repo.prefix))
-        .pathspec(format!("{}releases", repo.prefix));
+        .include_ignored(false);
+    for p in paths {
+        opts.pathspec(format!("{}{p}", repo.prefix));
+    }
     let statuses = git.statuses(Some(&mut opts))?;
     let dirty: Vec<String> = statuses
         .iter()
@@ -239,6 +252,17 @@ pub fn apply(
         return Ok(Outcome::Written);
     };
     let git = repo.git()?;
+    let mut release_dirs: Vec<String> = changes
+        .iter()
+        .filter(|c| c.path.starts_with("releases/"))
+        .filter_map(|c| {
+            let parts: Vec<&str> = c.path.splitn(4, '/').collect();
+            (parts.len() >= 3).then(|| parts[..3].join("/"))
+        })
+        .collect();
+    release_dirs.sort();
+    release_dirs.dedup();
+    check_paths_clean(repo, git, &release_dirs)?;
     let parent = start.head.map(|oid| git.find_commit(oid)).transpose()?;
     let tree_oid = match &parent {
         Some(p) => {
