@@ -411,7 +411,6 @@ fn secrets_fail_with_rule_line_column_and_never_leak() {
 }
 
 #[test]
-#[ignore = "bug: the human snippet of one secret finding masks only its own span, so a second secret on the same source line is printed in clear (src/report/human.rs SnippetWriter::write applies only f.redaction)"]
 fn two_secrets_on_one_line_are_both_masked_in_human_output() {
     let s = Scratch::new();
     append(
@@ -1070,7 +1069,6 @@ fn policy_preview_alone_never_fails_even_with_warnings_as_errors() {
 }
 
 #[test]
-#[ignore = "bug: policy-weakened/trust-changed findings carry paths relative to the agentctl root (\"agentctl.toml\"), but the CI formats resolve them against the current directory, so `check` run from a subdirectory (or with -C agents) reports file=agents/agentctl.toml (src/check/repository.rs uses CONFIG_FILE, not repo.path())"]
 fn repository_findings_have_repo_relative_paths_from_a_subdirectory() {
     let s = Scratch::new();
     weaken_policy_and_trust(&s);

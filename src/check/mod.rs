@@ -245,6 +245,12 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         ));
         repository.extend(release_modifications(repo, t, g, &changed_paths));
     }
+    // Name repository files from the root, whatever the current directory.
+    for f in &mut repository {
+        if f.file.is_relative() {
+            f.file = repo.root.join(&f.file);
+        }
+    }
     crate::finding::sort(&mut repository);
 
     let diff = match &base_side {
@@ -308,8 +314,7 @@ fn merge_base_tree(repo: &Repo, base: &str) -> Result<(git2::Oid, git2::Oid), Ch
         .merge_base(base_commit.id(), head.id())
         .map_err(|_| CheckError::NoMergeBase {
             name: base.to_string(),
-            fetch: "git fetch --no-tags --deepen=200 origin (or `git fetch --unshallow`)"
-                .to_string(),
+            fetch: "git fetch --no-tags --deepen=200 origin".to_string(),
         })?;
     let tree = git
         .find_commit(mb)

@@ -51,7 +51,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         CheckError::NoMergeBase { name, fetch } => CliError::usage(format!(
             "`{name}` and HEAD share no history in this clone (it is too shallow)"
         ))
-        .hinted(format!("deepen it: `{fetch}`")),
+        .hinted(format!(
+            "deepen it: `{fetch}` (or fetch all of it: `git fetch --unshallow`)"
+        )),
         CheckError::Repo(r) => CliError::from(r),
         e @ CheckError::Read(_) => CliError::usage(e.to_string()),
     })?;

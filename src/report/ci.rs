@@ -168,6 +168,7 @@ pub fn sarif(w: &mut dyn Write, findings: &[&Finding], paths: &Paths) -> io::Res
                 }
             },
             "results": results,
+            "columnKind": "unicodeCodePoints",
         }],
     });
     serde_json::to_writer_pretty(&mut *w, &log)?;

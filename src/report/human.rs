@@ -49,6 +49,8 @@ impl SnippetWriter {
                         Some(r) => mask(&line, r),
                         None => line,
                     };
+                    // Any other credential on the line is masked too.
+                    let line = crate::check::secrets::redact_text(&line).into_owned();
                     let shown: String = line.chars().take(160).collect();
                     writeln!(w, "  {pad} {ACCENT}|{ACCENT:#}")?;
                     writeln!(w, "  {ACCENT}{num} |{ACCENT:#} {shown}")?;
