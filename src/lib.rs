@@ -17,6 +17,7 @@ pub mod diff;
 pub mod digest;
 pub mod evals;
 pub mod finding;
+pub mod fuzzing;
 pub mod ops;
 pub mod policy;
 pub mod render;

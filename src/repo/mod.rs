@@ -118,6 +118,13 @@ pub struct Lock {
 impl Repo {
     /// Find and open the repository around `start`.
     pub fn discover(start: &Path) -> Result<Repo, RepoError> {
+        if find_root(start).is_none()
+            && let Ok(git) = git2::Repository::discover(start)
+        {
+            // A killed `init` may have committed agentctl.toml without
+            // writing it to the work tree yet: finish that first.
+            transaction::recover_git(&git)?;
+        }
         let root =
             find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?;
         Repo::open(&root)
@@ -170,23 +177,9 @@ impl Repo {
 
     /// Take the repository's lock, failing at once if another process has it.
     pub fn lock(&self) -> Result<Lock, RepoError> {
-        let dir = match &self.git {
-            Some(g) => g.commondir().to_path_buf(),
-            None => self.root.clone(),
-        };
-        let path = dir.join("agentctl.lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Lock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(RepoError::Conflict(
-                "another agentctl process is changing this repository".into(),
-            )),
-            Err(std::fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
+        match &self.git {
+            Some(g) => lock_dir(g.commondir()),
+            None => lock_dir(&self.root),
         }
     }
 }
@@ -256,6 +249,25 @@ impl Layout {
                     self.config.environment_names().join(", ")
                 ),
             })
+    }
+}
+
+/// Take the agentctl lock in `dir` (the git common dir), failing at once
+/// if another process holds it. The OS releases it if the process dies.
+pub fn lock_dir(dir: &Path) -> Result<Lock, RepoError> {
+    let path = dir.join("agentctl.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RepoError::Conflict(
+            "another agentctl process is changing this repository".into(),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
     }
 }
 

@@ -344,7 +344,7 @@ pub fn apply(
         });
     }
     fault_point("ref");
-    sync_worktree(repo, git, new, &journal.paths)?;
+    sync_worktree(&repo.prefix, git, new, &journal.paths)?;
     std::fs::remove_file(&journal_path).map_err(|e| io_error(&journal_path, e))?;
     Ok(Outcome::Committed(new.to_string()))
 }
@@ -373,7 +373,7 @@ fn journal_path(git: &Repository) -> PathBuf {
 
 /// Make the work tree and index match commit `new` for `paths`.
 fn sync_worktree(
-    repo: &Repo,
+    prefix: &str,
     git: &Repository,
     new: Oid,
     paths: &[String],
@@ -383,7 +383,7 @@ fn sync_worktree(
         return Ok(());
     };
     for (i, rel) in paths.iter().enumerate() {
-        let git_path = format!("{}{}", repo.prefix, rel);
+        let git_path = format!("{}{}", prefix, rel);
         let content = match tree.get_path(Path::new(&git_path)) {
             Ok(entry) => Some(git.find_blob(entry.id())?.content().to_vec()),
             Err(e) if e.code() == ErrorCode::NotFound => None,
@@ -396,7 +396,7 @@ fn sync_worktree(
     }
     let mut index = git.index()?;
     for rel in paths {
-        let git_path = format!("{}{}", repo.prefix, rel);
+        let git_path = format!("{}{}", prefix, rel);
         if workdir.join(&git_path).exists() {
             index.add_path(Path::new(&git_path))?;
         } else {
@@ -445,12 +445,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
 
 /// Finish or discard a journal left by a killed process, if the lock is free.
 pub fn recover_if_needed(repo: &Repo) -> Result<(), RepoError> {
-    let Some(git) = &repo.git else { return Ok(()) };
+    match &repo.git {
+        Some(git) => recover_git(git),
+        None => Ok(()),
+    }
+}
+
+/// Finish or discard a journal in `git`, if there is one and the lock is
+/// free. Works before agentctl.toml exists (a killed `init`).
+pub fn recover_git(git: &Repository) -> Result<(), RepoError> {
     if !journal_path(git).exists() {
         return Ok(());
     }
-    match repo.lock() {
-        Ok(_lock) => recover_locked(repo),
+    match super::lock_dir(git.commondir()) {
+        Ok(_lock) => recover_locked_git(git),
         // A live process holds the lock and will finish its own work.
         Err(RepoError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
@@ -458,7 +466,13 @@ pub fn recover_if_needed(repo: &Repo) -> Result<(), RepoError> {
 }
 
 fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
-    let Some(git) = &repo.git else { return Ok(()) };
+    match &repo.git {
+        Some(git) => recover_locked_git(git),
+        None => Ok(()),
+    }
+}
+
+fn recover_locked_git(git: &Repository) -> Result<(), RepoError> {
     let path = journal_path(git);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -473,9 +487,7 @@ fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
             .map(|o| o.to_string());
         if current.as_deref() == Some(journal.new.as_str()) {
             let new = Oid::from_str(&journal.new)?;
-            let mut sub = repo.without_git();
-            sub.layout.prefix = journal.prefix.clone();
-            sync_worktree(&sub, git, new, &journal.paths)?;
+            sync_worktree(&journal.prefix, git, new, &journal.paths)?;
         }
     }
     std::fs::remove_file(&path).map_err(|e| io_error(&path, e))
