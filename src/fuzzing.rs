@@ -19,7 +19,13 @@ pub fn manifest(data: &[u8]) {
             Some("fuzz"),
         );
         let _ = crate::bundle::readiness::placeholders(&loaded.value, &loaded.map, file);
-        for p in ["", "/name", "/tools/0/access", "/security/checklist/3/status", "/x/~1y"] {
+        for p in [
+            "",
+            "/name",
+            "/tools/0/access",
+            "/security/checklist/3/status",
+            "/x/~1y",
+        ] {
             let _ = loaded.map.nearest(p);
         }
     }

@@ -31,7 +31,10 @@ fn two_versions_in_prod(s: &Scratch) {
     promoted_everywhere(s);
     s.set_version("support-triage", "1.4.0", "1.5.0");
     let prompt = s.read("agents/support-triage/prompts/system.md.j2");
-    s.write("agents/support-triage/prompts/system.md.j2", &format!("{prompt}\nBe brief.\n"));
+    s.write(
+        "agents/support-triage/prompts/system.md.j2",
+        &format!("{prompt}\nBe brief.\n"),
+    );
     s.commit_all("support-triage 1.5.0");
     promoted_everywhere(s);
 }
@@ -52,7 +55,15 @@ fn cases() -> Vec<Case> {
             name: "rollback",
             setup: |s| {
                 two_versions_in_prod(s);
-                ["rollback", "prod", "support-triage", "--reason", "bad answers"].map(String::from).to_vec()
+                [
+                    "rollback",
+                    "prod",
+                    "support-triage",
+                    "--reason",
+                    "bad answers",
+                ]
+                .map(String::from)
+                .to_vec()
             },
             subject: "rollback support-triage 1.5.0 → 1.4.0 in prod",
         },
@@ -60,7 +71,16 @@ fn cases() -> Vec<Case> {
             name: "mode",
             setup: |s| {
                 promoted_everywhere(s);
-                ["mode", "prod", "lead-router", "disabled", "--reason", "incident"].map(String::from).to_vec()
+                [
+                    "mode",
+                    "prod",
+                    "lead-router",
+                    "disabled",
+                    "--reason",
+                    "incident",
+                ]
+                .map(String::from)
+                .to_vec()
             },
             subject: "mode lead-router active → disabled in prod",
         },
@@ -68,7 +88,9 @@ fn cases() -> Vec<Case> {
             name: "retire",
             setup: |s| {
                 promoted_everywhere(s);
-                ["retire", "prod", "invoice-matcher", "--reason", "replaced"].map(String::from).to_vec()
+                ["retire", "prod", "invoice-matcher", "--reason", "replaced"]
+                    .map(String::from)
+                    .to_vec()
             },
             subject: "retire invoice-matcher from prod",
         },
@@ -83,7 +105,8 @@ fn cases() -> Vec<Case> {
                     .output()
                     .expect("ssh-keygen");
                 assert!(out.status.success(), "ssh-keygen failed");
-                let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+                let public =
+                    std::fs::read_to_string(key.with_extension("pub")).expect("public key");
                 let signers = s.read(".agentctl/allowed_signers");
                 s.write(
                     ".agentctl/allowed_signers",
@@ -141,13 +164,27 @@ fn kill_and_recover(case: &Case, step: &str) {
     // The next agentctl command (here a read-only one) finishes or discards.
     assert_code(&s.run(&["status"]), 0);
     s.fsck();
-    assert_eq!(s.porcelain(), "", "{} at {step}: work tree and index agree with HEAD", case.name);
+    assert_eq!(
+        s.porcelain(),
+        "",
+        "{} at {step}: work tree and index agree with HEAD",
+        case.name
+    );
 
     let now = s.snapshot();
     if now.head == before.head {
-        assert_eq!(now, before, "{} killed at {step}: exactly as before", case.name);
+        assert_eq!(
+            now, before,
+            "{} killed at {step}: exactly as before",
+            case.name
+        );
     } else {
-        assert_eq!(s.commit_count(), commits + 1, "{} at {step}: one commit", case.name);
+        assert_eq!(
+            s.commit_count(),
+            commits + 1,
+            "{} at {step}: one commit",
+            case.name
+        );
         assert_eq!(s.git(&["rev-parse", "HEAD~1"]), before.head);
         assert_eq!(s.head_subject(), case.subject, "{} at {step}", case.name);
         assert!(!now.journal, "journal removed");
@@ -175,7 +212,12 @@ fn init_survives_a_kill_at_every_step() {
         std::fs::create_dir_all(&dir).expect("mkdir");
         sb.git(&dir, &["init", "-q", "-b", "main"]);
         let out = sb.agentctl_env(&dir, &["init"], &[("AGENTCTL_FAULT", step)]);
-        assert_eq!(out.status.signal(), Some(6), "init at {step}: {}", describe(&out));
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "init at {step}: {}",
+            describe(&out)
+        );
         fsck(&sb, &dir);
         let committed = sb.git_output(&dir, &["rev-parse", "HEAD"]).status.success();
         if committed {
