@@ -233,7 +233,15 @@ impl std::io::Write for FmtToIo<'_> {
     }
 }
 
-fn convert(e: &minijinja::Error, entry: &str) -> RenderError {
+fn convert(outer: &minijinja::Error, entry: &str) -> RenderError {
+    // An error inside an included template arrives wrapped ("error in
+    // \"prompts/rules.md.j2\""): report the innermost one, where it happened.
+    let mut e = outer;
+    while let Some(inner) =
+        std::error::Error::source(e).and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        e = inner;
+    }
     let rule = match e.kind() {
         ErrorKind::UndefinedError => "prompt-undefined",
         ErrorKind::SyntaxError => "prompt-syntax",

@@ -116,7 +116,13 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             diff::resolve(repo.as_ref(), b).map_err(|e| diff_error_in(e, repo.as_ref()))?,
         ),
     };
-    let report = diff::compare(repo.as_ref(), &from, &to).map_err(diff_error)?;
+    let bar = ctx.ui.progress(0, "comparing", ctx.format != Format::Human);
+    let report = diff::compare_with_progress(repo.as_ref(), &from, &to, &|n| match n {
+        Some(total) => bar.set_length(total),
+        None => bar.inc(1),
+    })
+    .map_err(diff_error)?;
+    bar.finish_and_clear();
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
         Format::Markdown => agentctl::report::diff::markdown(w, &report),

@@ -3,7 +3,7 @@
 use super::common::{TrustArgs, open_repo, write_json};
 use super::error::EXIT_NO;
 use super::{CliResult, Context, Format, ui};
-use agentctl::ops::verify::{Target, Trust, VerifyReport, verify};
+use agentctl::ops::verify::{Target, Trust, VerifyReport, verify_with_progress};
 use agentctl::signing::Verdict;
 use anstyle::AnsiColor;
 use std::io::Write;
@@ -32,7 +32,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         args.trust.allowed_signers.as_deref(),
         args.trust.signer_roles.as_deref(),
     )?;
-    let report = verify(&repo, &trust, &target)?;
+    let bar = ctx.ui.progress(0, "verifying", ctx.format != Format::Human);
+    let report = verify_with_progress(&repo, &trust, &target, &|n| match n {
+        Some(total) => bar.set_length(total),
+        None => bar.inc(1),
+    })?;
+    bar.finish_and_clear();
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
         _ => render(w, &report),

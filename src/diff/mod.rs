@@ -449,10 +449,23 @@ fn load(repo: Option<&Repo>, b: &BundleRef) -> Result<Loaded, DiffError> {
 
 /// Compare two sides.
 pub fn compare(repo: Option<&Repo>, from: &Side, to: &Side) -> Result<DiffReport, DiffError> {
+    compare_with_progress(repo, from, to, &|_| {})
+}
+
+/// [`compare`], reporting the number of agents to compare
+/// (`progress(Some(total))`) and then each one done (`progress(None)`).
+pub fn compare_with_progress(
+    repo: Option<&Repo>,
+    from: &Side,
+    to: &Side,
+    progress: &dyn Fn(Option<u64>),
+) -> Result<DiffReport, DiffError> {
     let names: BTreeSet<&String> = from.bundles.keys().chain(to.bundles.keys()).collect();
     let mut agents = Vec::new();
     let mut unchanged = 0;
+    progress(Some(names.len() as u64));
     for name in names {
+        progress(None);
         let (a, b) = (from.bundles.get(name), to.bundles.get(name));
         if let (Some(a), Some(b)) = (a, b)
             && a.digest.is_some()

@@ -313,6 +313,17 @@ pub enum Target {
 
 /// Verify.
 pub fn verify(repo: &Repo, trust: &Trust, target: &Target) -> Result<VerifyReport, RepoError> {
+    verify_with_progress(repo, trust, target, &|_| {})
+}
+
+/// [`verify`], reporting the number of releases to check and then each one done
+/// (`progress(Some(total))` once, then `progress(None)` per release).
+pub fn verify_with_progress(
+    repo: &Repo,
+    trust: &Trust,
+    target: &Target,
+    progress: &(dyn Fn(Option<u64>) + Sync),
+) -> Result<VerifyReport, RepoError> {
     // (name, version) → environments pinning it with the digest they pin.
     let mut wanted: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     let envs: Vec<String> = match target {
@@ -343,9 +354,14 @@ pub fn verify(repo: &Repo, trust: &Trust, target: &Target) -> Result<VerifyRepor
     // Releases are independent: check them on every core.
     let files = &repo.layout;
     let wanted: Vec<_> = wanted.into_iter().collect();
+    progress(Some(wanted.len() as u64));
     let checks: Vec<ReleaseCheck> = wanted
         .par_iter()
-        .map(|((name, version), pins)| check_release(files, trust, name, version, pins))
+        .map(|((name, version), pins)| {
+            let r = check_release(files, trust, name, version, pins);
+            progress(None);
+            r
+        })
         .collect::<Result<_, _>>()?;
     let ok = checks.iter().all(ReleaseCheck::ok);
     Ok(VerifyReport {
