@@ -77,65 +77,36 @@ pub fn config_changes(base_text: &str, new_text: &str) -> Vec<Finding> {
             continue;
         };
         let at = format!("name = \"{}\"", b.name);
+        let mut weakened = |what: String| {
+            out.push(high(
+                "policy-weakened",
+                file,
+                new_text,
+                &at,
+                format!("{}: {what}", b.name),
+                hint,
+            ));
+        };
         for role in b
             .required_roles
             .iter()
             .filter(|r| !n.required_roles.contains(r))
         {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!("{}: required role `{role}` removed", b.name),
-                hint,
-            ));
+            weakened(format!("required role `{role}` removed"));
         }
         if b.require_evals && !n.require_evals {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!("{}: eval gate removed (require_evals)", b.name),
-                hint,
-            ));
+            weakened("eval gate removed (require_evals)".into());
         }
         if b.distinct_signers && !n.distinct_signers {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!(
-                    "{}: one person may now fill two required roles (distinct_signers)",
-                    b.name
-                ),
-                hint,
-            ));
+            weakened("one person may now fill two required roles (distinct_signers)".into());
         }
         if b.promote_from_previous && !n.promote_from_previous {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!(
-                    "{}: releases may now skip the previous environment (promote_from_previous)",
-                    b.name
-                ),
-                hint,
-            ));
+            weakened(
+                "releases may now skip the previous environment (promote_from_previous)".into(),
+            );
         }
         for f in b.freeze.iter().filter(|f| !n.freeze.contains(f)) {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!("{}: freeze window {} – {} lifted", b.name, f.from, f.until),
-                hint,
-            ));
+            weakened(format!("freeze window {} – {} lifted", f.from, f.until));
         }
     }
     for (role, people) in &new.roles {

@@ -179,24 +179,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
             name: m.agent.clone(),
             version: m.to_version.clone(),
         };
-        let owner = ops::verify::owner_emails(&repo, &r.name, &r.version)
-            .into_iter()
-            .next()
-            .ok_or_else(|| fail("sign", "release has no owner email"))?;
-        for (key, principal) in [
-            (&owner_key, owner.as_str()),
-            (&security_key, "rachel.osei@example.com"),
-        ] {
-            let source = agentctl::signing::KeySource::File(key.clone());
-            let s = ops::sign::sign(
-                &repo,
-                &r,
-                &source,
-                Some(principal),
-                &|| None,
-                &w(platform, None),
-            )
-            .map_err(|e| fail("sign", e))?;
+        for s in approve(&repo, &r, &owner_key, &security_key, platform)? {
             t.say(&format!(
                 "signed {}@{} as {}",
                 s.name, s.version, s.principal
@@ -286,25 +269,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         name: "support-triage".into(),
         version: "1.5.0".into(),
     };
-    let owner = ops::verify::owner_emails(&repo, &r.name, &r.version)
-        .into_iter()
-        .next()
-        .ok_or_else(|| fail("sign", "no owner"))?;
-    for (key, principal) in [
-        (&owner_key, owner.as_str()),
-        (&security_key, "rachel.osei@example.com"),
-    ] {
-        let source = agentctl::signing::KeySource::File(key.clone());
-        ops::sign::sign(
-            &repo,
-            &r,
-            &source,
-            Some(principal),
-            &|| None,
-            &w(platform, None),
-        )
-        .map_err(|e| fail("sign", e))?;
-    }
+    approve(&repo, &r, &owner_key, &security_key, platform)?;
     let pending = ops::promote::promote(
         &repo,
         &ops::promote::PromoteOptions {
@@ -394,6 +359,37 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         "  agentctl verify prod           # digests and signatures, as a deploy job checks them",
     )?;
     Ok(())
+}
+
+/// Sign a release as its first owner and as the security reviewer.
+fn approve(
+    repo: &Repo,
+    r: &ReleaseRef,
+    owner_key: &Path,
+    security_key: &Path,
+    actor: &str,
+) -> CliResult<Vec<ops::sign::SignReport>> {
+    let owner = ops::verify::owner_emails(repo, &r.name, &r.version)
+        .into_iter()
+        .next()
+        .ok_or_else(|| fail("sign", "the release names no owner email"))?;
+    let opts = WriteOptions {
+        actor: Some(actor.into()),
+        reason: None,
+        record: Record::Commit,
+    };
+    let mut out = Vec::new();
+    for (key, principal) in [
+        (owner_key, owner.as_str()),
+        (security_key, "rachel.osei@example.com"),
+    ] {
+        let source = agentctl::signing::KeySource::File(key.to_path_buf());
+        out.push(
+            ops::sign::sign(repo, r, &source, Some(principal), &|| None, &opts)
+                .map_err(|e| fail("sign", e))?,
+        );
+    }
+    Ok(out)
 }
 
 /// Record a passing native eval result for every suite of every planned move.

@@ -82,18 +82,7 @@ pub fn human(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
 
 fn human_file(w: &mut dyn Write, f: &FileDiff) -> io::Result<()> {
     if f.binary {
-        return writeln!(
-            w,
-            "  {BOLD}{}{BOLD:#}: binary file {} ({} → {} bytes)",
-            f.path,
-            status_word(f.status),
-            f.old_size
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-            f.new_size
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into())
-        );
+        return writeln!(w, "  {BOLD}{}{BOLD:#}: {}", f.path, binary_summary(f));
     }
     writeln!(w, "  {BOLD}--- a/{}  +++ b/{}{BOLD:#}", f.path, f.path)?;
     for (i, hunk) in f.hunks.iter().enumerate() {
@@ -114,6 +103,17 @@ fn human_file(w: &mut dyn Write, f: &FileDiff) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `binary file changed (12 → 40 bytes)`.
+fn binary_summary(f: &FileDiff) -> String {
+    let size = |s: Option<u64>| s.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+    format!(
+        "binary file {} ({} → {} bytes)",
+        status_word(f.status),
+        size(f.old_size),
+        size(f.new_size)
+    )
 }
 
 fn status_word(s: FileStatus) -> &'static str {
@@ -198,18 +198,7 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
         for f in &a.files {
             writeln!(w)?;
             if f.binary {
-                writeln!(
-                    w,
-                    "`{}`: binary file {} ({} → {} bytes)",
-                    f.path,
-                    status_word(f.status),
-                    f.old_size
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    f.new_size
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "-".into())
-                )?;
+                writeln!(w, "`{}`: {}", f.path, binary_summary(f))?;
             } else if let Some(u) = &f.unified {
                 let fence = if u.contains("```") { "~~~~" } else { "```" };
                 writeln!(w, "`{}`\n", f.path)?;
