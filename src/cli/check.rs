@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             Format::Json => write_json(w, &report),
             Format::Github => ci::github(w, &findings, &paths),
             Format::Sarif => ci::sarif(w, &findings, &paths),
-            Format::Junit => ci::junit(w, &report, &paths),
+            Format::Junit => ci::junit(w, &report, &paths, args.warnings_as_errors),
             Format::Markdown => ci::markdown(w, &report, &paths),
             Format::Human => human(w, &report),
         }

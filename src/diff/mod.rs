@@ -93,7 +93,8 @@ pub fn fetch_hint_with(name: &str, remotes: &[String]) -> String {
     if name.len() >= 7 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
         return format!("git fetch --no-tags origin {name}");
     }
-    format!("git fetch --no-tags origin {name}:refs/remotes/origin/{name}")
+    // A plain branch name: fetch it as a local branch, so `name` resolves.
+    format!("git fetch --no-tags origin {name}:{name}")
 }
 
 fn git_of(repo: &Repo) -> Result<&git2::Repository, DiffError> {

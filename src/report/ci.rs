@@ -192,8 +192,18 @@ fn xml(s: &str) -> String {
 }
 
 /// JUnit XML: one test suite per bundle, one test case per check; the
-/// repository's own checks as a last suite.
-pub fn junit(w: &mut dyn Write, report: &CheckReport, paths: &Paths) -> io::Result<()> {
+/// repository's own checks as a last suite. With `warnings_as_errors`,
+/// warnings fail test cases too (the informational policy preview excepted),
+/// so the report agrees with the exit code.
+pub fn junit(
+    w: &mut dyn Write,
+    report: &CheckReport,
+    paths: &Paths,
+    warnings_as_errors: bool,
+) -> io::Result<()> {
+    let fails = |f: &&Finding| {
+        f.severity == Severity::Error || (warnings_as_errors && f.rule != "policy-preview")
+    };
     struct Case {
         name: String,
         failures: Vec<String>,
@@ -208,7 +218,7 @@ pub fn junit(w: &mut dyn Write, report: &CheckReport, paths: &Paths) -> io::Resu
                 failures: c
                     .findings
                     .iter()
-                    .filter(|f| f.severity == Severity::Error)
+                    .filter(fails)
                     .map(|f| describe(f, paths))
                     .collect(),
             })
@@ -222,7 +232,7 @@ pub fn junit(w: &mut dyn Write, report: &CheckReport, paths: &Paths) -> io::Resu
             failures: report
                 .repository
                 .iter()
-                .filter(|f| f.severity == Severity::Error)
+                .filter(fails)
                 .map(|f| describe(f, paths))
                 .collect(),
         }],
