@@ -1200,3 +1200,30 @@ fn completions_and_man_page() {
     );
     assert!(roff.contains("agentctl"), "{roff}");
 }
+
+/// With --warnings-as-errors the JUnit report fails the same test cases the
+/// exit code does: the repository suite fails on a trust change.
+#[test]
+fn junit_agrees_with_warnings_as_errors() {
+    let s = Scratch::new();
+    weaken_policy_and_trust(&s);
+    for (strict, failures) in [(false, "0"), (true, "1")] {
+        let mut args = vec!["--base", "HEAD~1", "--format", "junit"];
+        if strict {
+            args.push("--warnings-as-errors");
+        }
+        let out = check(&s, &args);
+        assert_code(&out, if strict { 1 } else { 0 });
+        let xml = stdout(&out);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit");
+        let repo_suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some("repository"))
+            .expect("repository suite");
+        assert_eq!(
+            repo_suite.attribute("failures"),
+            Some(failures),
+            "strict={strict}\n{xml}"
+        );
+    }
+}
