@@ -248,10 +248,36 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
             t.say(&format!("  {:<6} {}", c.risk, c.summary))?;
         }
     }
-    let checked = agentctl::bundle::check_dir(&repo.agent_dir("support-triage"));
+
+    t.step("Gate it as CI would", "agentctl check --base HEAD~1")?;
+    let report = agentctl::check::check(
+        &repo,
+        &agentctl::check::CheckOptions {
+            base: Some("HEAD~1".into()),
+            all: false,
+        },
+    )
+    .map_err(|e| fail("check", e))?;
+    for b in &report.bundles {
+        let passed: Vec<&str> = b
+            .checks
+            .iter()
+            .filter(|c| c.findings.iter().all(|f| !f.is_error()))
+            .map(|c| c.check)
+            .collect();
+        t.say(&format!(
+            "{} ({}): passed {}",
+            b.name,
+            b.change,
+            passed.join(", ")
+        ))?;
+    }
+    for f in report.findings().filter(|f| f.rule == "policy-preview") {
+        t.note(&f.message)?;
+    }
     t.say(&format!(
-        "agentctl validate agents/support-triage: {} errors",
-        checked.findings.iter().filter(|f| f.is_error()).count()
+        "{} errors: the change may merge",
+        report.summary.errors
     ))?;
 
     t.step(
