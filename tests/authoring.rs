@@ -414,6 +414,7 @@ fn the_tour_runs_to_the_end_and_leaves_a_verifiable_repository() {
         "agentctl evals record",
         "agentctl sign",
         "agentctl diff",
+        "agentctl check --base HEAD~1",
         "agentctl rollback prod support-triage",
         "agentctl mode prod invoice-matcher disabled",
         "Done.",
