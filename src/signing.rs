@@ -216,18 +216,8 @@ impl AllowedSigners {
                 return Err(err("empty principal".into()));
             }
             let mut next = it.next().ok_or_else(|| err("missing key".into()))?;
-            let mut entry = AllowedSigner {
-                principals,
-                namespaces: None,
-                valid_after: None,
-                valid_before: None,
-                cert_authority: false,
-                key: PublicKey::from_openssh(
-                    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
-                )
-                .expect("a constant valid key"),
-                line: i + 1,
-            };
+            let (mut namespaces, mut valid_after, mut valid_before) = (None, None, None);
+            let mut cert_authority = false;
             if !is_key_type(&next) {
                 for opt in split_options(&next) {
                     let (k, v) = match opt.split_once('=') {
@@ -238,19 +228,18 @@ impl AllowedSigners {
                         None => (opt.to_ascii_lowercase(), None),
                     };
                     match (k.as_str(), v) {
-                        ("cert-authority", None) => entry.cert_authority = true,
+                        ("cert-authority", None) => cert_authority = true,
                         ("namespaces", Some(v)) => {
-                            entry.namespaces =
-                                Some(v.split(',').map(|s| s.trim().to_string()).collect());
+                            namespaces = Some(v.split(',').map(|s| s.trim().to_string()).collect());
                         }
                         ("valid-after", Some(v)) => {
-                            entry.valid_after = Some(
+                            valid_after = Some(
                                 parse_ssh_time(&v)
                                     .ok_or_else(|| err(format!("bad valid-after time `{v}`")))?,
                             );
                         }
                         ("valid-before", Some(v)) => {
-                            entry.valid_before = Some(
+                            valid_before = Some(
                                 parse_ssh_time(&v)
                                     .ok_or_else(|| err(format!("bad valid-before time `{v}`")))?,
                             );
@@ -263,9 +252,17 @@ impl AllowedSigners {
             let blob = it
                 .next()
                 .ok_or_else(|| err(format!("missing key data after `{next}`")))?;
-            entry.key = PublicKey::from_openssh(&format!("{next} {blob}"))
+            let key = PublicKey::from_openssh(&format!("{next} {blob}"))
                 .map_err(|e| err(format!("invalid {next} key: {e}")))?;
-            entries.push(entry);
+            entries.push(AllowedSigner {
+                principals,
+                namespaces,
+                valid_after,
+                valid_before,
+                cert_authority,
+                key,
+                line: i + 1,
+            });
         }
         Ok(AllowedSigners {
             path: path.into(),
