@@ -66,10 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Err(e @ ReleaseError::VersionReused { .. }) => Err(CliError::refused(e.to_string())
             .hinted("bump `version` in agent.yaml: a released version never changes content")),
         Err(e @ ReleaseError::NoSuchAgent(_)) => {
-            Err(CliError::usage(e.to_string()).hinted(format!(
-                "agents: {}",
-                repo.agent_names().unwrap_or_default().join(", ")
-            )))
+            Err(CliError::usage(e.to_string()).hinted(repo.agents_hint()))
         }
         Err(ReleaseError::Repo(e)) => Err(e.into()),
     }

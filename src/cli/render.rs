@@ -57,8 +57,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     };
     let file = dir.join(bundle::MANIFEST_FILE);
     if !file.is_file() {
-        return Err(CliError::usage(format!("no agent `{}`", args.name))
-            .hinted(format!("agents: {}", repo.agent_names()?.join(", "))));
+        return Err(CliError::usage(format!("no agent `{}`", args.name)).hinted(repo.agents_hint()));
     }
     let manifest = bundle::read_text(&file, &file, bundle::MAX_MANIFEST_BYTES)
         .and_then(|t| bundle::parse_manifest(&t, &file))

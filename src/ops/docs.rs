@@ -43,7 +43,7 @@ pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, Rep
     if !file.is_file() {
         return Err(RepoError::Unsafe {
             message: format!("no agent `{name}` under agents/ or in any environment"),
-            hint: format!("agents: {}", repo.agent_names()?.join(", ")),
+            hint: repo.agents_hint(),
         });
     }
     let text = bundle::read_text(&file, &file, bundle::MAX_MANIFEST_BYTES).map_err(|f| {

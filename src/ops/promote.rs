@@ -162,7 +162,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                 Err(ReleaseError::NoSuchAgent(n)) => {
                     return Err(PromoteError::NotACandidate(
                         format!("no agent `{n}` under agents/"),
-                        format!("agents: {}", repo.agent_names()?.join(", ")),
+                        repo.agents_hint(),
                     ));
                 }
                 Err(ReleaseError::Repo(e)) => return Err(e.into()),

@@ -96,10 +96,7 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
                     let meta = repo.release_meta(name, v)?.ok_or_else(|| {
                         usage(
                             format!("{name}@{v} is not released"),
-                            format!(
-                                "released versions: {}",
-                                repo.release_versions(name).unwrap_or_default().join(", ")
-                            ),
+                            repo.releases_hint(name),
                         )
                     })?;
                     (v.clone(), meta.digest)

@@ -218,6 +218,24 @@ impl Layout {
         self.root.join("agents").join(name)
     }
 
+    /// A hint naming the agents under `agents/` (or how to add one).
+    pub fn agents_hint(&self) -> String {
+        match self.agent_names() {
+            Ok(names) if !names.is_empty() => format!("agents: {}", names.join(", ")),
+            _ => "there are no agents under agents/ yet: `agentctl new NAME`".into(),
+        }
+    }
+
+    /// A hint naming an agent's released versions (or how to make one).
+    pub fn releases_hint(&self, name: &str) -> String {
+        match self.release_versions(name) {
+            Ok(v) if !v.is_empty() => format!("released versions of {name}: {}", v.join(", ")),
+            _ => format!(
+                "{name} has no releases yet: `agentctl release {name}` or `agentctl promote`"
+            ),
+        }
+    }
+
     /// Names of the source bundles under `agents/`, sorted.
     pub fn agent_names(&self) -> Result<Vec<String>, RepoError> {
         let dir = self.root.join("agents");

@@ -121,10 +121,7 @@ impl Layout {
             .release_meta(name, version)?
             .ok_or_else(|| RepoError::Corrupt {
                 message: format!("release {name}@{version} does not exist"),
-                hint: format!(
-                    "releases of {name}: {}",
-                    self.release_versions(name).unwrap_or_default().join(", ")
-                ),
+                hint: self.releases_hint(name),
             })?;
         let actual = self.release_digest(name, version)?;
         if actual.digest != meta.digest {
