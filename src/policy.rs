@@ -90,7 +90,11 @@ const SECURITY_RULES: &[&str] = &[
 /// The owner, security and readiness gates for agent `name`'s bundle in `dir`.
 /// Prompts are rendered for every environment in `envs`.
 pub fn bundle_gates(dir: &Path, name: &str, envs: &[crate::render::RenderEnv]) -> Vec<GateResult> {
-    let checked = bundle::check_dir_as(dir, Some(name), envs);
+    gates_for(&bundle::check_dir_as(dir, Some(name), envs), dir)
+}
+
+/// The owner, security and readiness gates of a bundle already checked.
+pub fn gates_for(checked: &bundle::Checked, dir: &Path) -> Vec<GateResult> {
     let errors: Vec<&Finding> = checked.findings.iter().filter(|f| f.is_error()).collect();
     let pick = |rules: &[&str]| -> Vec<&Finding> {
         errors

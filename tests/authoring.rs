@@ -432,3 +432,29 @@ fn the_tour_runs_to_the_end_and_leaves_a_verifiable_repository() {
     assert_eq!(prod["support-triage"]["version"], "1.4.0", "rolled back");
     assert_eq!(prod["invoice-matcher"]["mode"], "disabled");
 }
+
+/// `release` (and the promotion that releases on the way) renders prompts
+/// with the repository's environments, as `validate` does: a prompt using an
+/// environment variable every environment defines is releasable.
+#[test]
+fn a_prompt_using_environment_variables_releases() {
+    let s = Scratch::new();
+    examples_config(&s);
+    let prompt = s.read("agents/support-triage/prompts/system.md.j2");
+    s.write(
+        "agents/support-triage/prompts/system.md.j2",
+        &format!("{prompt}\nPortal: {{{{ vars.support_portal }}}}\n"),
+    );
+    s.commit_all("use the support portal variable");
+    assert_code(&s.run(&["validate"]), 0);
+    let out = s.run(&["release", "support-triage"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("released support-triage@1.4.0"),
+        "{}",
+        describe(&out)
+    );
+    let out = s.run(&["promote", "dev", "--format", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(json(&out)["passed"], true);
+}

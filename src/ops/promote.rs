@@ -137,7 +137,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                         continue;
                     }
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name, &envs));
+                    gates.extend(policy::gates_for(&p.checked, &repo.agent_dir(&name)));
                     if p.exists {
                         gates.push(policy::integrity_gate(
                             repo,
@@ -166,20 +166,15 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                     ));
                 }
                 Err(ReleaseError::Repo(e)) => return Err(e.into()),
-                Err(ReleaseError::NotReady { findings, .. }) => {
-                    let version = crate::bundle::check_dir(&repo.agent_dir(&name))
+                Err(ReleaseError::NotReady { checked, .. }) => {
+                    let version = checked
                         .manifest
-                        .map(|m| m.manifest.version)
+                        .as_ref()
+                        .map(|m| m.manifest.version.clone())
                         .unwrap_or_else(|| "?".into());
+                    // Not ready means an error finding, so at least one gate fails.
                     let mut gates = vec![freeze.clone()];
-                    gates.extend(policy::bundle_gates(&repo.agent_dir(&name), &name, &envs));
-                    if gates.iter().all(|g| g.passed) {
-                        gates.push(GateResult::fail(
-                            "readiness",
-                            format!("{} validate error(s)", findings.len()),
-                            format!("run `agentctl validate agents/{name}`"),
-                        ));
-                    }
+                    gates.extend(policy::gates_for(&checked, &repo.agent_dir(&name)));
                     moves.push(Move {
                         agent: name.clone(),
                         from_version: current.map(|c| c.version.clone()),

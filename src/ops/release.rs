@@ -26,8 +26,10 @@ pub enum ReleaseError {
         name: String,
         /// Number of errors.
         count: usize,
-        /// The findings.
+        /// The error findings.
         findings: Vec<Finding>,
+        /// The whole check, for gates.
+        checked: Box<bundle::Checked>,
     },
     /// The version exists with other content.
     #[error(
@@ -70,6 +72,8 @@ pub struct Prepared {
     pub digest: BundleDigest,
     /// Whether a release with this version and digest already exists.
     pub exists: bool,
+    /// The check it passed (its warnings, for gates).
+    pub checked: bundle::Checked,
 }
 
 /// Check `agents/NAME` and compare with existing releases, writing nothing.
@@ -79,21 +83,25 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
     if !dir.join(bundle::MANIFEST_FILE).is_file() {
         return Err(ReleaseError::NoSuchAgent(name.to_string()));
     }
-    let checked = bundle::check_dir(&dir);
+    // Prompts render for every environment of this repository, as in `validate`.
+    let checked = bundle::check_dir_as(&dir, None, &crate::render::RenderEnv::all(&repo.config));
     let errors: Vec<Finding> = checked
         .findings
         .iter()
         .filter(|f| f.is_error())
         .cloned()
         .collect();
-    let Some(loaded) = checked.manifest.filter(|_| errors.is_empty()) else {
-        return Err(ReleaseError::NotReady {
-            name: name.to_string(),
-            count: errors.len(),
-            findings: errors,
-        });
+    let version = match &checked.manifest {
+        Some(loaded) if errors.is_empty() => loaded.manifest.version.clone(),
+        _ => {
+            return Err(ReleaseError::NotReady {
+                name: name.to_string(),
+                count: errors.len(),
+                findings: errors,
+                checked: Box::new(checked),
+            });
+        }
     };
-    let version = loaded.manifest.version.clone();
     let digest = digest::digest_dir(&dir).map_err(|e| RepoError::Corrupt {
         message: e.to_string(),
         hint: "bundles hold regular files with plain names only".into(),
@@ -114,6 +122,7 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         version,
         digest,
         exists,
+        checked,
     })
 }
 
