@@ -313,7 +313,7 @@ pub fn check(bundle_dir: &Path, manifest: &Manifest, envs: &[RenderEnv]) -> Vec<
                 "prompt-include" => "include files by their path inside the bundle, e.g. {% include \"prompts/rules.md.j2\" %}",
                 _ => "fix the template",
             };
-            Finding::error(rule, bundle_dir.join(&file), format!("{message} (environment{} {})", if envs.len() == 1 { "" } else { "s" }, envs.join(", ")))
+            Finding::error(rule, bundle_dir.join(&file), format!("{message} (environment{} {})", crate::report::plural(envs.len()), envs.join(", ")))
                 .at(line.map(|l| Position {
                     line: l,
                     column: column.unwrap_or(1),

@@ -243,7 +243,7 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
             &read_base(signers).unwrap_or_default(),
             &read_now(signers),
         ));
-        repository.extend(release_modifications(repo, t, g, &changed_paths));
+        repository.extend(release_modifications(repo, t, &changed_paths));
     }
     // Name repository files from the root, whatever the current directory.
     for f in &mut repository {
@@ -484,12 +484,7 @@ fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked
 
 /// Released files changed in place, and releases whose files no longer
 /// match their digest.
-fn release_modifications(
-    repo: &Repo,
-    base: &git2::Tree,
-    git: &git2::Repository,
-    changed: &[String],
-) -> Vec<Finding> {
+fn release_modifications(repo: &Repo, base: &git2::Tree, changed: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
     for p in changed.iter().filter(|p| p.starts_with("releases/")) {
@@ -508,7 +503,6 @@ fn release_modifications(
                     .hint("restore it from git (`git checkout <base> -- releases/`); release a new version instead"),
             );
         }
-        let _ = git;
     }
     for (name, version) in touched {
         if let Ok(Some(_)) = repo.release_meta(&name, &version)

@@ -6,6 +6,7 @@ use super::{CliError, CliResult, Context, Format, ui};
 use agentctl::check::{CheckError, CheckOptions, CheckReport, check};
 use agentctl::finding::Finding;
 use agentctl::report::ci::{self, Paths};
+use agentctl::report::count;
 use agentctl::report::human::SnippetWriter;
 use std::io::Write;
 use std::path::PathBuf;
@@ -90,17 +91,14 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     }
     let s = report.summary;
     let line = format!(
-        "checked {} bundle{}{}: {} error{}, {} warning{}",
-        s.bundles,
-        if s.bundles == 1 { "" } else { "s" },
+        "checked {}{}: {}, {}",
+        count(s.bundles, "bundle"),
         args.base
             .as_deref()
             .map(|b| format!(" against {b}"))
             .unwrap_or_default(),
-        s.errors,
-        if s.errors == 1 { "" } else { "s" },
-        s.warnings,
-        if s.warnings == 1 { "" } else { "s" }
+        count(s.errors, "error"),
+        count(s.warnings, "warning")
     );
     let failed = report.failed(args.warnings_as_errors);
     if failed {

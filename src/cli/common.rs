@@ -97,3 +97,11 @@ pub struct TrustArgs {
     #[arg(long, value_name = "PATH")]
     pub signer_roles: Option<std::path::PathBuf>,
 }
+
+/// `created PATH`, one line per file written.
+pub fn write_created(w: &mut dyn std::io::Write, files: &[String]) -> std::io::Result<()> {
+    for f in files {
+        writeln!(w, "created {f}")?;
+    }
+    Ok(())
+}

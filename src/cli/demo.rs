@@ -115,7 +115,11 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     )?;
     let repo = Repo::open(dir).map_err(|e| fail("open", e))?;
     let mut changes = vec![Change::write("agentctl.toml", EXAMPLE_CONFIG)];
-    collect(&EXAMPLES, &mut changes);
+    changes.extend(
+        agentctl::ops::scaffold::embedded_files(&EXAMPLES)
+            .into_iter()
+            .map(|(rel, bytes)| Change::write(format!("agents/{rel}"), bytes)),
+    );
     commit(
         &repo,
         &changes,
@@ -517,18 +521,6 @@ fn show_promote(t: &mut Tour, p: &ops::promote::PromoteReport) -> CliResult<()> 
         t.note(&format!("one commit: {}", &commit[..10]))?;
     }
     Ok(())
-}
-
-fn collect(dir: &Dir<'_>, out: &mut Vec<Change>) {
-    for f in dir.files() {
-        out.push(Change::write(
-            format!("agents/{}", f.path().to_string_lossy()),
-            f.contents().to_vec(),
-        ));
-    }
-    for d in dir.dirs() {
-        collect(d, out);
-    }
 }
 
 fn commit(repo: &Repo, changes: &[Change], subject: &str) -> CliResult<()> {

@@ -59,6 +59,15 @@ impl CliError {
         self.hint = Some(hint.into());
         self
     }
+
+    /// Add a hint, unless it is empty.
+    pub fn hinted_unless_empty(self, hint: String) -> Self {
+        if hint.is_empty() {
+            self
+        } else {
+            self.hinted(hint)
+        }
+    }
 }
 
 impl fmt::Display for CliError {
@@ -87,21 +96,9 @@ impl From<agentctl::repo::RepoError> for CliError {
             }
             E::Git(m) => CliError::usage(format!("git: {m}")),
             E::Unsafe { message, hint } | E::Corrupt { message, hint } => {
-                let err = CliError::usage(message);
-                if hint.is_empty() {
-                    err
-                } else {
-                    err.hinted(hint)
-                }
+                CliError::usage(message).hinted_unless_empty(hint)
             }
-            E::Refused { message, hint } => {
-                let err = CliError::refused(message);
-                if hint.is_empty() {
-                    err
-                } else {
-                    err.hinted(hint)
-                }
-            }
+            E::Refused { message, hint } => CliError::refused(message).hinted_unless_empty(hint),
             E::Conflict(m) => {
                 CliError::conflict(m).hinted("nothing was written; run the command again")
             }

@@ -1,6 +1,6 @@
 //! `agentctl init [DIR]`
 
-use super::common::write_json;
+use super::common::{write_created, write_json};
 use super::{CliResult, Context, Format, ui};
 use agentctl::repo::transaction::Record;
 use std::path::PathBuf;
@@ -31,12 +31,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let report = agentctl::ops::init::init(&dir, record)?;
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
-        _ => {
-            for f in &report.files {
-                writeln!(w, "created {f}")?;
-            }
-            Ok(())
-        }
+        _ => write_created(w, &report.files),
     })?;
     if report.created_git {
         ctx.ui.status(&format!(

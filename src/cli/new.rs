@@ -1,6 +1,6 @@
 //! `agentctl new NAME`
 
-use super::common::{open_repo, write_json};
+use super::common::{open_repo, write_created, write_json};
 use super::{CliResult, Context, Format, ui};
 
 /// Scaffold a complete bundle under agents/NAME from templates.
@@ -17,12 +17,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let report = agentctl::ops::scaffold::new_bundle(&repo, &args.name)?;
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),
-        _ => {
-            for f in &report.files {
-                writeln!(w, "created {f}")?;
-            }
-            Ok(())
-        }
+        _ => write_created(w, &report.files),
     })?;
     ctx.ui.status(&format!(
         "scaffolded agents/{} from {}; replace every FILL-ME (`agentctl validate agents/{}` lists them), then commit",

@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             "promotion to {} refused: {} agent{} failed a gate; nothing was written",
             report.environment,
             failures.len(),
-            if failures.len() == 1 { "" } else { "s" }
+            agentctl::report::plural(failures.len())
         ))
         .hinted("fix each failing gate above, then promote again"));
     }

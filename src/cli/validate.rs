@@ -4,6 +4,7 @@ use super::{CliError, CliResult, Context, Format, ui};
 use crate::cli::error::EXIT_NO;
 use agentctl::render::RenderEnv;
 use agentctl::repo::config::Config;
+use agentctl::report::count;
 use agentctl::report::human::SnippetWriter;
 use agentctl::validate::{self, ValidateReport};
 use std::io::Write;
@@ -54,13 +55,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let s = report.summary;
     if ctx.format == Format::Human {
         let line = format!(
-            "validated {} bundle{}: {} error{}, {} warning{}",
-            s.bundles,
-            plural(s.bundles),
-            s.errors,
-            plural(s.errors),
-            s.warnings,
-            plural(s.warnings)
+            "validated {}: {}, {}",
+            count(s.bundles, "bundle"),
+            count(s.errors, "error"),
+            count(s.warnings, "warning")
         );
         if s.errors > 0 {
             ctx.ui.error(&line, None);
@@ -97,8 +95,4 @@ fn render_envs() -> Vec<RenderEnv> {
         .and_then(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)).ok())
         .map(|c| RenderEnv::all(&c))
         .unwrap_or_else(RenderEnv::standalone)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -411,7 +411,7 @@ fn signature_gate(
         "signatures",
         format!(
             "missing a valid signature for role{} {}{}{}",
-            if approval.missing.len() == 1 { "" } else { "s" },
+            crate::report::plural(approval.missing.len()),
             approval.missing.join(", "),
             if good.is_empty() {
                 String::new()

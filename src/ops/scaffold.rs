@@ -42,23 +42,24 @@ fn template_files(repo: &Repo) -> Result<(Vec<(String, String)>, String), RepoEr
         }
         return Ok((out, custom.display().to_string()));
     }
-    let mut out = Vec::new();
-    collect(&BUILTIN, &mut out);
+    let out = embedded_files(&BUILTIN)
+        .into_iter()
+        .filter_map(|(rel, bytes)| Some((rel, std::str::from_utf8(bytes).ok()?.to_string())))
+        .collect();
     Ok((out, "built-in templates".into()))
 }
 
-fn collect(dir: &Dir<'_>, out: &mut Vec<(String, String)>) {
-    for f in dir.files() {
-        if let Some(text) = f.contents_utf8() {
-            out.push((
-                f.path().to_string_lossy().replace('\\', "/"),
-                text.to_string(),
-            ));
+/// Every file embedded in `dir` (recursively), with its `/`-separated path.
+pub fn embedded_files(dir: &'static Dir<'static>) -> Vec<(String, &'static [u8])> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for f in d.files() {
+            out.push((f.path().to_string_lossy().replace('\\', "/"), f.contents()));
         }
+        stack.extend(d.dirs());
     }
-    for d in dir.dirs() {
-        collect(d, out);
-    }
+    out
 }
 
 /// Scaffold `agents/NAME/` (files only: you fill the blanks, then commit).

@@ -94,11 +94,11 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
     }
     let names: Vec<String> = names.into_iter().collect();
     let first = states.first();
-    let root = &repo.root;
+    let layout = &repo.layout;
     let agents = names
         .par_iter()
         .map(|name| {
-            let dir = root.join("agents").join(name);
+            let dir = layout.agent_dir(name);
             let source = dir.join(crate::bundle::MANIFEST_FILE).is_file().then(|| {
                 let digest = crate::digest::digest_dir(&dir).ok().map(|d| d.digest);
                 // Skip parsing when the first environment already runs this digest.

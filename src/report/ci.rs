@@ -5,6 +5,7 @@
 //! scanning resolve against). Secrets are never written: their messages are
 //! already redacted, and no format here includes source lines.
 
+use super::count;
 use crate::check::CheckReport;
 use crate::finding::{Finding, Severity};
 use serde_json::json;
@@ -305,18 +306,15 @@ pub fn markdown(w: &mut dyn Write, report: &CheckReport, paths: &Paths) -> io::R
     writeln!(w, "## agentctl check: {verdict}\n")?;
     writeln!(
         w,
-        "{} bundle{} checked{}: **{} error{}**, {} warning{}.\n",
-        s.bundles,
-        if s.bundles == 1 { "" } else { "s" },
+        "{} checked{}: **{}**, {}.\n",
+        count(s.bundles, "bundle"),
         report
             .base
             .as_deref()
             .map(|b| format!(" against `{b}`"))
             .unwrap_or_default(),
-        s.errors,
-        if s.errors == 1 { "" } else { "s" },
-        s.warnings,
-        if s.warnings == 1 { "" } else { "s" }
+        count(s.errors, "error"),
+        count(s.warnings, "warning")
     )?;
     if !report.bundles.is_empty() {
         writeln!(

@@ -32,19 +32,17 @@ fn summary_line(r: &DiffReport) -> String {
     let s = &r.summary;
     if r.agents.is_empty() {
         return format!(
-            "{} → {}: no differences ({} agent{} compared)",
+            "{} → {}: no differences ({} compared)",
             r.from,
             r.to,
-            s.unchanged,
-            if s.unchanged == 1 { "" } else { "s" }
+            super::count(s.unchanged, "agent")
         );
     }
     format!(
-        "{} → {}: {} agent{} changed ({} added, {} removed), highest risk {}; {} high, {} medium, {} low",
+        "{} → {}: {} changed ({} added, {} removed), highest risk {}; {} high, {} medium, {} low",
         r.from,
         r.to,
-        s.agents_changed,
-        if s.agents_changed == 1 { "" } else { "s" },
+        super::count(s.agents_changed, "agent"),
         s.added,
         s.removed,
         s.highest_risk
@@ -145,17 +143,15 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
     if r.agents.is_empty() {
         return writeln!(
             w,
-            "No differences ({} agent{} compared).",
-            r.summary.unchanged,
-            if r.summary.unchanged == 1 { "" } else { "s" }
+            "No differences ({} compared).",
+            super::count(r.summary.unchanged, "agent")
         );
     }
     let s = &r.summary;
     writeln!(
         w,
-        "**{} agent{} changed**, highest risk **{}** ({} high, {} medium, {} low changes).\n",
-        s.agents_changed,
-        if s.agents_changed == 1 { "" } else { "s" },
+        "**{} changed**, highest risk **{}** ({} high, {} medium, {} low changes).\n",
+        super::count(s.agents_changed, "agent"),
         s.highest_risk
             .map(|r| r.to_string())
             .unwrap_or_else(|| "none".into()),
