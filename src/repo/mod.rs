@@ -118,15 +118,17 @@ pub struct Lock {
 impl Repo {
     /// Find and open the repository around `start`.
     pub fn discover(start: &Path) -> Result<Repo, RepoError> {
-        if find_root(start).is_none()
-            && let Ok(git) = git2::Repository::discover(start)
-        {
-            // A killed `init` may have committed agentctl.toml without
-            // writing it to the work tree yet: finish that first.
-            transaction::recover_git(&git)?;
-        }
-        let root =
-            find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?;
+        let root = match find_root(start) {
+            Some(root) => root,
+            None => {
+                // A killed `init` may have committed agentctl.toml without
+                // writing it to the work tree yet: finish that, then look again.
+                if let Ok(git) = git2::Repository::discover(start) {
+                    transaction::recover_git(&git)?;
+                }
+                find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?
+            }
+        };
         Repo::open(&root)
     }
 
