@@ -1201,6 +1201,25 @@ fn completions_and_man_page() {
     assert!(roff.contains("agentctl"), "{roff}");
 }
 
+/// Output into a closed pipe (`agentctl completions bash | head -1`) ends
+/// quietly with success instead of a panic.
+#[test]
+fn output_into_a_closed_pipe_does_not_panic() {
+    let sb = Sandbox::new();
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = sb
+            .agentctl_cmd(sb.path(), args)
+            .stdout(writer)
+            .output()
+            .expect("run agentctl");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
 /// With --warnings-as-errors the JUnit report fails the same test cases the
 /// exit code does: the repository suite fails on a trust change.
 #[test]

@@ -17,11 +17,11 @@ pub struct ManArgs {}
 
 /// Run `completions`.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
-    let mut cmd = Cli::command();
-    ui::write_stdout(&ctx.ui, |w| {
-        clap_complete::generate(args.shell, &mut cmd, "agentctl", w);
-        Ok(())
-    })?;
+    // clap_complete panics when its writer fails (a closed pipe, as in
+    // `| head`), so generate into memory and write through `write_stdout`.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "agentctl", &mut script);
+    ui::write_stdout(&ctx.ui, |w| w.write_all(&script))?;
     Ok(0)
 }
 

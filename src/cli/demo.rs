@@ -110,7 +110,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     let _ = init;
 
     t.step(
-        "Add three agents from examples/agents and require signatures for prod",
+        "Add three agents from examples/agents; prod will require signatures and evals",
         "cp -r examples/agents/* agents/ && git commit",
     )?;
     let repo = Repo::open(dir).map_err(|e| fail("open", e))?;
@@ -130,7 +130,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     t.say("lead-router      routes sales leads in the CRM (owner changes with approval)")?;
     t.say("invoice-matcher  matches invoices in the ERP (voiding is destructive: approval)")?;
     t.note(
-        "prod requires signatures from an owner and a security reviewer (examples/agentctl.toml)",
+        "prod requires an owner's and a security reviewer's signatures and passing evals (examples/agentctl.toml)",
     )?;
 
     t.step("Validate every bundle", "agentctl validate")?;
@@ -388,6 +388,10 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     t.say(
         "  agentctl verify prod           # digests and signatures, as a deploy job checks them",
     )?;
+    t.note(&format!(
+        "(without agentctl installed: `cargo run -- -C {} status` from the agentctl checkout)",
+        dir.display()
+    ))?;
     Ok(())
 }
 
