@@ -101,13 +101,12 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         "Create a GitOps repository",
         &format!("agentctl init {}", dir.display()),
     )?;
-    let init = ops::init::init(dir, Record::Commit).map_err(|e| fail("init", e))?;
+    ops::init::init(dir, Record::Commit).map_err(|e| fail("init", e))?;
     set_identity(dir)?;
     t.say(&format!(
         "created {} (git repository, agentctl.toml, environments dev → staging → prod)",
         dir.display()
     ))?;
-    let _ = init;
 
     t.step(
         "Add three agents from examples/agents; prod will require signatures and evals",

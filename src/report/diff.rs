@@ -1,8 +1,8 @@
 //! A diff report for people (terminal) and for pull requests (Markdown).
 
+use crate::diff::DiffReport;
 use crate::diff::semantic::Risk;
 use crate::diff::text::{FileDiff, FileStatus};
-use crate::diff::{AgentDiff, DiffReport};
 use anstyle::{AnsiColor, Style};
 use std::io::{self, Write};
 
@@ -24,8 +24,11 @@ fn risk_style(r: Risk) -> Style {
     }
 }
 
-fn versions(a: &AgentDiff) -> String {
-    a.status_line()
+/// The summary's highest risk, or "none" when nothing changed.
+fn highest_risk(r: &DiffReport) -> String {
+    r.summary
+        .highest_risk
+        .map_or_else(|| "none".into(), |risk| risk.to_string())
 }
 
 fn summary_line(r: &DiffReport) -> String {
@@ -45,9 +48,7 @@ fn summary_line(r: &DiffReport) -> String {
         super::count(s.agents_changed, "agent"),
         s.added,
         s.removed,
-        s.highest_risk
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "none".into()),
+        highest_risk(r),
         s.high,
         s.medium,
         s.low
@@ -64,7 +65,7 @@ pub fn human(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
             w,
             "{BOLD}{}{BOLD:#} {}  {rs}[{}]{rs:#}",
             a.name,
-            versions(a),
+            a.status_line(),
             a.risk
         )?;
         for c in &a.changes {
@@ -152,9 +153,7 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
         w,
         "**{} changed**, highest risk **{}** ({} high, {} medium, {} low changes).\n",
         super::count(s.agents_changed, "agent"),
-        s.highest_risk
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "none".into()),
+        highest_risk(r),
         s.high,
         s.medium,
         s.low
@@ -167,7 +166,7 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
             w,
             "| `{}` | {} | {} | {} | {} | {} |",
             a.name,
-            md_escape(&versions(a)),
+            md_escape(&a.status_line()),
             risk_badge(a.risk),
             count(Risk::High),
             count(Risk::Medium),
@@ -185,7 +184,7 @@ pub fn markdown(w: &mut dyn Write, r: &DiffReport) -> io::Result<()> {
             w,
             "<summary><b>{}</b> {} — {}</summary>\n",
             a.name,
-            md_escape(&versions(a)),
+            md_escape(&a.status_line()),
             risk_badge(a.risk)
         )?;
         for c in &a.changes {
