@@ -1,6 +1,6 @@
 //! Options and helpers several subcommands share.
 
-use super::{CliError, CliResult, Context};
+use super::{CliError, CliResult, Context, Format, ui};
 use agentctl::ops::{Recorded, WriteOptions, with_push};
 use agentctl::repo::transaction::Record;
 use agentctl::repo::{Repo, RepoError};
@@ -83,6 +83,18 @@ pub fn write_json<T: serde::Serialize>(
 ) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value)?;
     writeln!(w)
+}
+
+/// Print `report` as JSON under `--format json`, otherwise as `human` writes it.
+pub fn print_report<T: serde::Serialize>(
+    ctx: &Context,
+    report: &T,
+    human: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    ui::write_stdout(&ctx.ui, |w| match ctx.format {
+        Format::Json => write_json(w, report),
+        _ => human(w),
+    })
 }
 
 /// Where trust comes from, when not from the repository itself.

@@ -1,6 +1,7 @@
 //! `agentctl digest PATH`
 
-use super::{CliError, CliResult, Context, Format, ui};
+use super::common::print_report;
+use super::{CliError, CliResult, Context, Format};
 use std::path::PathBuf;
 
 /// Print the canonical digest of a bundle directory.
@@ -23,20 +24,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         CliError::usage(e.to_string())
             .hinted("bundles hold regular files with plain names only; remove the offending entry")
     })?;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => {
-            let files: Vec<_> = d
-                .files
-                .iter()
-                .map(|f| serde_json::json!({"path": f.path, "sha256": f.hash.to_string(), "size": f.size}))
-                .collect();
-            serde_json::to_writer_pretty(
-                &mut *w,
-                &serde_json::json!({"digest": d.digest, "files": files}),
-            )?;
-            writeln!(w)
-        }
-        _ => writeln!(w, "{}", d.digest),
-    })?;
+    let files: Vec<_> = d
+        .files
+        .iter()
+        .map(|f| serde_json::json!({"path": f.path, "sha256": f.hash.to_string(), "size": f.size}))
+        .collect();
+    let json = serde_json::json!({"digest": d.digest, "files": files});
+    print_report(ctx, &json, |w| writeln!(w, "{}", d.digest))?;
     Ok(0)
 }

@@ -1,7 +1,7 @@
 //! `agentctl evals record NAME@VERSION FILE`
 
-use super::common::{WriteArgs, recorded_line, write_json};
-use super::{CliResult, Context, Format, ui};
+use super::common::{WriteArgs, print_report, recorded_line};
+use super::{CliResult, Context, Format};
 use agentctl::ops::evals::record;
 use std::path::PathBuf;
 
@@ -59,24 +59,21 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         },
         |r| &r.recorded,
     )??;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => {
-            let r = &report.record;
-            writeln!(
-                w,
-                "recorded {} for {release}: {} passed, {} failed, {} errors ({:.1}%{})",
-                r.suite,
-                r.passed,
-                r.failed,
-                r.errors,
-                report.pass_rate * 100.0,
-                report
-                    .min_pass_rate
-                    .map(|m| format!(", threshold {:.1}%", m * 100.0))
-                    .unwrap_or_default()
-            )
-        }
+    print_report(ctx, &report, |w| {
+        let r = &report.record;
+        writeln!(
+            w,
+            "recorded {} for {release}: {} passed, {} failed, {} errors ({:.1}%{})",
+            r.suite,
+            r.passed,
+            r.failed,
+            r.errors,
+            report.pass_rate * 100.0,
+            report
+                .min_pass_rate
+                .map(|m| format!(", threshold {:.1}%", m * 100.0))
+                .unwrap_or_default()
+        )
     })?;
     if report
         .min_pass_rate

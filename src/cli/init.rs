@@ -1,7 +1,7 @@
 //! `agentctl init [DIR]`
 
-use super::common::{write_created, write_json};
-use super::{CliResult, Context, Format, ui};
+use super::common::{print_report, write_created};
+use super::{CliResult, Context, Format};
 use agentctl::repo::transaction::Record;
 use std::path::PathBuf;
 
@@ -29,10 +29,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Record::Commit
     };
     let report = agentctl::ops::init::init(&dir, record)?;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => write_created(w, &report.files),
-    })?;
+    print_report(ctx, &report, |w| write_created(w, &report.files))?;
     if report.created_git {
         ctx.ui.status(&format!(
             "initialized a git repository in {}",

@@ -1,7 +1,7 @@
 //! `agentctl mode ENV NAME MODE --reason R` and `agentctl retire ENV NAME --reason R`
 
-use super::common::{WriteArgs, recorded_line, write_json};
-use super::{CliResult, Context, Format, ui};
+use super::common::{WriteArgs, print_report, recorded_line};
+use super::{CliResult, Context, Format};
 use agentctl::ops::mode::{ModeReport, set_mode};
 use agentctl::repo::environment::Mode;
 
@@ -81,27 +81,24 @@ pub fn run_retire(ctx: &Context, args: RetireArgs) -> CliResult<u8> {
 }
 
 fn show(ctx: &Context, report: &ModeReport) -> CliResult<u8> {
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, report),
-        _ => match report.mode {
-            Some(m) if m == report.previous_mode => {
-                writeln!(
-                    w,
-                    "{} is already {m} in {}",
-                    report.agent, report.environment
-                )
-            }
-            Some(m) => writeln!(
+    print_report(ctx, report, |w| match report.mode {
+        Some(m) if m == report.previous_mode => {
+            writeln!(
                 w,
-                "{} {} in {}: {} → {m}",
-                report.agent, report.version, report.environment, report.previous_mode
-            ),
-            None => writeln!(
-                w,
-                "retired {} {} from {}",
-                report.agent, report.version, report.environment
-            ),
-        },
+                "{} is already {m} in {}",
+                report.agent, report.environment
+            )
+        }
+        Some(m) => writeln!(
+            w,
+            "{} {} in {}: {} → {m}",
+            report.agent, report.version, report.environment, report.previous_mode
+        ),
+        None => writeln!(
+            w,
+            "retired {} {} from {}",
+            report.agent, report.version, report.environment
+        ),
     })?;
     recorded_line(ctx, &report.recorded);
     Ok(0)

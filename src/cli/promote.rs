@@ -1,7 +1,7 @@
 //! `agentctl promote ENV [NAME…]`
 
-use super::common::{TrustArgs, WriteArgs, recorded_line, write_json};
-use super::{CliError, CliResult, Context, Format, ui};
+use super::common::{TrustArgs, WriteArgs, print_report, recorded_line};
+use super::{CliError, CliResult, Context, Format};
 use agentctl::ops::promote::{self, PromoteError, PromoteOptions, PromoteReport};
 use anstyle::AnsiColor;
 use std::io::Write;
@@ -51,10 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
                 CliError::usage(e.to_string()).hinted(hint)
             }
         })?;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => render(w, &report),
-    })?;
+    print_report(ctx, &report, |w| render(w, &report))?;
     if report.moves.is_empty() {
         ctx.ui.status(&format!(
             "nothing to promote: {} already runs what {} has",

@@ -1,7 +1,7 @@
 //! `agentctl release NAME`
 
-use super::common::{WriteArgs, open_repo, recorded_line, write_json};
-use super::{CliError, CliResult, Context, Format, ui};
+use super::common::{WriteArgs, open_repo, print_report, recorded_line};
+use super::{CliError, CliResult, Context, Format};
 use agentctl::ops::release::{self, ReleaseError};
 use agentctl::report::human::SnippetWriter;
 
@@ -25,35 +25,33 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         |r| &r.recorded,
     )? {
         Ok(report) => {
-            ui::write_stdout(&ctx.ui, |w| match ctx.format {
-                Format::Json => write_json(w, &report),
-                _ if report.created => writeln!(
-                    w,
-                    "released {}@{} {}",
-                    report.name, report.version, report.digest
-                ),
-                _ => writeln!(
-                    w,
-                    "{}@{} is already released with this content ({})",
-                    report.name, report.version, report.digest
-                ),
+            print_report(ctx, &report, |w| {
+                if report.created {
+                    writeln!(
+                        w,
+                        "released {}@{} {}",
+                        report.name, report.version, report.digest
+                    )
+                } else {
+                    writeln!(
+                        w,
+                        "{}@{} is already released with this content ({})",
+                        report.name, report.version, report.digest
+                    )
+                }
             })?;
             recorded_line(ctx, &report.recorded);
             Ok(0)
         }
         Err(ReleaseError::NotReady { name, findings, .. }) => {
-            ui::write_stdout(&ctx.ui, |w| match ctx.format {
-                Format::Json => write_json(
-                    w,
-                    &serde_json::json!({"name": name, "released": false, "findings": findings}),
-                ),
-                _ => {
-                    let mut s = SnippetWriter::default();
-                    for f in &findings {
-                        s.write(w, f)?;
-                    }
-                    Ok(())
+            let refusal =
+                serde_json::json!({"name": name, "released": false, "findings": findings});
+            print_report(ctx, &refusal, |w| {
+                let mut s = SnippetWriter::default();
+                for f in &findings {
+                    s.write(w, f)?;
                 }
+                Ok(())
             })?;
             Err(CliError::refused(format!(
                 "{name} is not ready to release: {} error(s); nothing was written",

@@ -1,8 +1,8 @@
 //! `agentctl render NAME --env ENV`
 
-use super::common::{open_repo, write_json};
+use super::common::{open_repo, print_report};
 use super::error::EXIT_NO;
-use super::{CliError, CliResult, Context, Format, ui};
+use super::{CliError, CliResult, Context, Format};
 use agentctl::bundle;
 use agentctl::finding::{Finding, Position};
 use agentctl::render::{RenderEnv, render_all};
@@ -86,20 +86,17 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
                 }
             }
             let single = args.prompt.is_some();
-            ui::write_stdout(&ctx.ui, |w| match ctx.format {
-                Format::Json => write_json(w, &prompts),
-                _ => {
-                    for p in &prompts {
-                        if !single {
-                            writeln!(w, "===== {} ({}) for {} =====", p.name, p.file, args.env)?;
-                        }
-                        w.write_all(p.text.as_bytes())?;
-                        if !p.text.ends_with('\n') {
-                            writeln!(w)?;
-                        }
+            print_report(ctx, &prompts, |w| {
+                for p in &prompts {
+                    if !single {
+                        writeln!(w, "===== {} ({}) for {} =====", p.name, p.file, args.env)?;
                     }
-                    Ok(())
+                    w.write_all(p.text.as_bytes())?;
+                    if !p.text.ends_with('\n') {
+                        writeln!(w)?;
+                    }
                 }
+                Ok(())
             })?;
             Ok(0)
         }

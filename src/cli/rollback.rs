@@ -1,7 +1,7 @@
 //! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`
 
-use super::common::{WriteArgs, recorded_line, write_json};
-use super::{CliResult, Context, Format, ui};
+use super::common::{WriteArgs, print_report, recorded_line};
+use super::{CliResult, Context, Format};
 use agentctl::ops::rollback::{self, RollbackOptions};
 
 /// Pin the previous (or given) release again.
@@ -37,23 +37,20 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let report = args
         .write
         .execute(|repo| rollback::rollback(repo, &opts), |r| &r.recorded)??;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => {
-            for s in &report.steps {
-                writeln!(
-                    w,
-                    "rolled back {} in {}: {} → {}",
-                    s.agent,
-                    report.environment,
-                    s.from_version,
-                    s.to_version
-                        .as_deref()
-                        .unwrap_or("(removed: the promotion added it)")
-                )?;
-            }
-            Ok(())
+    print_report(ctx, &report, |w| {
+        for s in &report.steps {
+            writeln!(
+                w,
+                "rolled back {} in {}: {} → {}",
+                s.agent,
+                report.environment,
+                s.from_version,
+                s.to_version
+                    .as_deref()
+                    .unwrap_or("(removed: the promotion added it)")
+            )?;
         }
+        Ok(())
     })?;
     recorded_line(ctx, &report.recorded);
     Ok(0)

@@ -1,7 +1,7 @@
 //! `agentctl sign NAME@VERSION --key PATH [--principal P]`
 
-use super::common::{WriteArgs, recorded_line, write_json};
-use super::{CliError, CliResult, Context, Format, ui};
+use super::common::{WriteArgs, print_report, recorded_line};
+use super::{CliError, CliResult, Context, Format};
 use agentctl::ops::sign::{SignReleaseError, sign};
 use agentctl::signing::{SignError, key_source};
 use std::io::IsTerminal;
@@ -57,13 +57,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             e @ SignReleaseError::UnknownPrincipal(_) => CliError::usage(e.to_string())
                 .hinted("add your public key to .agentctl/allowed_signers, or pass --principal you@example.com"),
         })?;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => writeln!(
+    print_report(ctx, &report, |w| {
+        writeln!(
             w,
             "signed {}@{} ({}) as {} → {}",
             report.name, report.version, report.digest, report.principal, report.file
-        ),
+        )
     })?;
     recorded_line(ctx, &report.recorded);
     Ok(0)

@@ -1,7 +1,7 @@
 //! `agentctl status`
 
-use super::common::{open_repo, write_json};
-use super::{CliResult, Context, Format, ui};
+use super::common::{open_repo, print_report};
+use super::{CliResult, Context, Format};
 use agentctl::ops::status::{StatusReport, format_age, status};
 use agentctl::repo::environment::Mode;
 use anstyle::AnsiColor;
@@ -16,10 +16,7 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
     let repo = open_repo()?;
     let report = status(&repo)?;
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => render(w, &report),
-    })?;
+    print_report(ctx, &report, |w| render(w, &report))?;
     Ok(0)
 }
 

@@ -1,8 +1,8 @@
 //! `agentctl verify [ENV | NAME@VERSION]`
 
-use super::common::{TrustArgs, open_repo, write_json};
+use super::common::{TrustArgs, open_repo, print_report};
 use super::error::EXIT_NO;
-use super::{CliResult, Context, Format, ui};
+use super::{CliResult, Context, Format};
 use agentctl::ops::verify::{Target, Trust, VerifyReport, verify_with_progress};
 use agentctl::signing::Verdict;
 use anstyle::AnsiColor;
@@ -38,10 +38,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         None => bar.inc(1),
     })?;
     bar.finish_and_clear();
-    ui::write_stdout(&ctx.ui, |w| match ctx.format {
-        Format::Json => write_json(w, &report),
-        _ => render(w, &report),
-    })?;
+    print_report(ctx, &report, |w| render(w, &report))?;
     if report.ok {
         ctx.ui.status(&format!(
             "verified {} release(s) against {}",
