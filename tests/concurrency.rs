@@ -114,17 +114,7 @@ fn four_push_promoters_against_one_remote_lose_nothing_and_duplicate_nothing() {
     let s = Scratch::new();
     s.ok(&["promote", "dev"]);
     let sb = &s.sandbox;
-    sb.git(
-        sb.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            s.root.to_str().expect("utf-8"),
-            "remote.git",
-        ],
-    );
-    let remote = sb.path().join("remote.git");
+    let remote = sb.bare_clone(&s.root, "remote.git");
     let url = format!("file://{}", remote.display());
     let base = sb.git(&remote, &["rev-parse", "main"]);
     let base_count = commit_count(sb, &remote);
@@ -303,17 +293,7 @@ fn a_failed_push_leaves_nothing_behind_and_a_retry_pushes() {
     let s = Scratch::new();
     s.ok(&["promote", "dev"]);
     let sb = &s.sandbox;
-    sb.git(
-        sb.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            s.root.to_str().expect("utf-8"),
-            "remote.git",
-        ],
-    );
-    let remote = sb.path().join("remote.git");
+    let remote = sb.bare_clone(&s.root, "remote.git");
     let url = format!("file://{}", remote.display());
     sb.git(sb.path(), &["clone", "-q", &url, "ci"]);
     let ci = sb.path().join("ci");

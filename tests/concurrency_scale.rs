@@ -57,17 +57,7 @@ fn seed(sb: &Sandbox) -> PathBuf {
 fn eight_pushers_promote_and_roll_back_without_losing_an_update() {
     let sb = Sandbox::new();
     let seed = seed(&sb);
-    let remote = sb.path().join("remote.git");
-    sb.git(
-        sb.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().expect("utf-8"),
-            remote.to_str().expect("utf-8"),
-        ],
-    );
+    let remote = sb.bare_clone(&seed, "remote.git");
     let clones: Vec<PathBuf> = (0..PROCESSES)
         .map(|i| {
             let c = sb.path().join(format!("runner-{i}"));

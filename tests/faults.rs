@@ -99,12 +99,7 @@ fn cases() -> Vec<Case> {
             setup: |s| {
                 s.ok(&["promote", "dev"]);
                 let key = s.root.join("../signing-key");
-                let out = std::process::Command::new("ssh-keygen")
-                    .args(["-q", "-t", "ed25519", "-N", "", "-C", "owner", "-f"])
-                    .arg(&key)
-                    .output()
-                    .expect("ssh-keygen");
-                assert!(out.status.success(), "ssh-keygen failed");
+                s.sandbox.ssh_keygen(&key, "owner", "");
                 let public =
                     std::fs::read_to_string(key.with_extension("pub")).expect("public key");
                 let signers = s.read(".agentctl/allowed_signers");

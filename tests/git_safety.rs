@@ -77,17 +77,7 @@ fn refuses_a_detached_head() {
 #[test]
 fn refuses_a_bare_repository() {
     let s = Scratch::new();
-    let bare = s.sandbox.path().join("bare.git");
-    s.sandbox.git(
-        s.sandbox.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            s.root.to_str().expect("utf-8"),
-            "bare.git",
-        ],
-    );
+    let bare = s.sandbox.bare_clone(&s.root, "bare.git");
     let refs = s.sandbox.git(&bare, &["for-each-ref"]);
     let files = files_under(&bare);
     let out = s
@@ -196,17 +186,8 @@ fn shallow_clone_can_promote_and_roll_back() {
     s.ok(&["promote", "staging"]);
 
     let sb = &s.sandbox;
-    sb.git(
-        sb.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            s.root.to_str().expect("utf-8"),
-            "remote.git",
-        ],
-    );
-    let url = format!("file://{}", sb.path().join("remote.git").display());
+    let remote = sb.bare_clone(&s.root, "remote.git");
+    let url = format!("file://{}", remote.display());
     sb.git(sb.path(), &["clone", "-q", "--depth", "1", &url, "ci"]);
     let ci = sb.path().join("ci");
     assert_eq!(

@@ -5,16 +5,15 @@
 //! Interoperability with OpenSSH is the contract (DESIGN.md, "Signatures and
 //! approvals"): what agentctl signs, `ssh-keygen -Y verify` accepts, and what
 //! `ssh-keygen -Y sign -n agentctl` signs, agentctl accepts.
-//!
-//! The helpers live here rather than in tests/common/mod.rs (which did not
-//! exist when this file was written), so this file stands alone.
 
+mod common;
+
+use common::Scratch;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const NOW: &str = "2026-11-21T10:00:00Z";
 const SECURITY: &str = "priya.shah@example.com";
 const RELEASE: &str = "support-triage@1.4.0";
 const SIG_DIR: &str = "releases/support-triage/1.4.0/signatures";
@@ -38,19 +37,6 @@ fn production_owner(agent: &str) -> String {
         }
     }
     panic!("no production owner in examples/agents/{agent}/agent.yaml");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// A command's result, with everything needed to explain a failure.
@@ -106,79 +92,37 @@ impl Run {
     }
 }
 
-/// A hermetic world: a temp HOME with its own .gitconfig, and an agentctl
-/// repository with the example agents released to dev.
+/// A hermetic world (tests/common's scratch repository: the example agents
+/// committed) with the examples released to dev.
 struct World {
-    tmp: tempfile::TempDir,
-    home: PathBuf,
-    repo: PathBuf,
+    s: Scratch,
     owner: String,
 }
 
 impl World {
     fn new() -> World {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&home).expect("mkdir home");
-        std::fs::write(
-            home.join(".gitconfig"),
-            "[user]\n\tname = Test Runner\n\temail = runner@example.com\n[init]\n\tdefaultBranch = main\n",
-        )
-        .expect("write .gitconfig");
-        let repo = tmp.path().join("repo");
         let w = World {
+            s: Scratch::new(),
             owner: production_owner("support-triage"),
-            tmp,
-            home,
-            repo,
         };
-        w.agentctl_in(w.tmp.path(), &["init", "repo"]).code(0);
-        for entry in std::fs::read_dir(examples()).expect("examples") {
-            let entry = entry.expect("entry");
-            copy_dir(
-                &entry.path(),
-                &w.repo.join("agents").join(entry.file_name()),
-            );
-        }
-        w.commit("add example agents");
         w.agentctl(&["promote", "dev"]).code(0);
         assert!(
-            w.repo
-                .join("releases/support-triage/1.4.0/release.yaml")
+            w.path("releases/support-triage/1.4.0/release.yaml")
                 .is_file()
         );
         w
     }
 
     fn dir(&self) -> &Path {
-        self.tmp.path()
+        self.s.sandbox.path()
     }
 
     fn hermetic(&self, cmd: &mut Command) {
-        cmd.env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("AGENTCTL_NOW", NOW)
-            .env("NO_COLOR", "1")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("AGENTCTL_SSH_PASSPHRASE")
-            .stdin(Stdio::null());
+        self.s.sandbox.hermetic(cmd);
     }
 
     fn agentctl_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentctl"));
-        self.hermetic(&mut cmd);
-        cmd.current_dir(&self.repo).args(args);
-        cmd
-    }
-
-    fn agentctl_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let mut cmd = self.agentctl_cmd(args);
-        cmd.current_dir(dir);
-        run(cmd)
+        self.s.sandbox.agentctl_cmd(&self.s.root, args)
     }
 
     fn agentctl(&self, args: &[&str]) -> Run {
@@ -194,28 +138,19 @@ impl World {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.hermetic(&mut cmd);
-        cmd.current_dir(&self.repo).args(args);
-        let r = run(cmd);
-        assert_eq!(r.code, 0, "git {args:?} failed: {}", r.stderr);
-        r.stdout
+        self.s.git(args)
     }
 
     fn commit(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", msg]);
+        self.s.commit_all(msg);
     }
 
     fn commit_count(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"])
-            .trim()
-            .parse()
-            .expect("count")
+        self.s.commit_count()
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.repo.join(rel)
+        self.s.root.join(rel)
     }
 
     fn allowed_signers(&self) -> PathBuf {
@@ -227,11 +162,7 @@ impl World {
     fn keygen(&self, name: &str, passphrase: &str) -> PathBuf {
         let key = self.dir().join("keys").join(name);
         std::fs::create_dir_all(key.parent().expect("parent")).expect("mkdir keys");
-        let mut cmd = Command::new("ssh-keygen");
-        self.hermetic(&mut cmd);
-        cmd.args(["-q", "-t", "ed25519", "-C", name, "-N", passphrase, "-f"])
-            .arg(&key);
-        run(cmd).code(0);
+        self.s.sandbox.ssh_keygen(&key, name, passphrase);
         key
     }
 
@@ -355,6 +286,7 @@ impl Agent {
         w.hermetic(&mut cmd);
         let child = cmd
             .arg("-D")
+            .stdin(Stdio::null())
             .arg("-a")
             .arg(&sock)
             .stdout(Stdio::null())

@@ -1,5 +1,4 @@
-//! Shared helpers for the repository integration tests (lifecycle,
-//! git_safety, concurrency).
+//! Shared helpers for the integration tests.
 //!
 //! Everything runs the real `agentctl` binary and the real `git` CLI against
 //! real repositories in temporary directories. Every process gets a private
@@ -49,6 +48,8 @@ const SCRUBBED: &[&str] = &[
     "AGENTCTL_FAULT",
     "AGENTCTL_TEST_HOLD_LOCK_MS",
     "AGENTCTL_NOW",
+    "AGENTCTL_SSH_PASSPHRASE",
+    "SSH_AUTH_SOCK",
 ];
 
 /// A private world for one test: a temp dir holding HOME and any number of
@@ -151,6 +152,38 @@ impl Sandbox {
             describe(&out)
         );
         stdout(&out).trim_end().to_string()
+    }
+
+    /// `ssh-keygen -t ed25519` a key at `key` (the public half at `<key>.pub`).
+    #[track_caller]
+    pub fn ssh_keygen(&self, key: &Path, comment: &str, passphrase: &str) {
+        let mut cmd = Command::new("ssh-keygen");
+        cmd.args(["-q", "-t", "ed25519", "-C", comment, "-N", passphrase, "-f"])
+            .arg(key);
+        self.hermetic(&mut cmd);
+        let out = cmd.output().expect("run ssh-keygen");
+        assert!(
+            out.status.success(),
+            "ssh-keygen failed:\n{}",
+            describe(&out)
+        );
+    }
+
+    /// `git clone --bare FROM NAME` in the sandbox; returns the bare repository.
+    #[track_caller]
+    pub fn bare_clone(&self, from: &Path, name: &str) -> PathBuf {
+        let bare = self.path().join(name);
+        self.git(
+            self.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                from.to_str().expect("utf-8"),
+                bare.to_str().expect("utf-8"),
+            ],
+        );
+        bare
     }
 
     /// `agentctl init DIR`, the example agents copied into DIR/agents, and
