@@ -2044,6 +2044,27 @@ fn one_release_against_the_work_tree_compares_only_that_agent() {
     );
 }
 
+/// A reflog ref (`HEAD@{1}`) is a whole-repository side like any other ref:
+/// an agent added since then is reported as added, not filtered out as if
+/// the `@` named one release.
+#[test]
+fn a_reflog_ref_compares_every_agent() {
+    let s = Scratch::new();
+    s.git(&["rm", "-q", "-r", "agents/lead-router"]);
+    s.commit_all("drop lead-router");
+    s.git(&["checkout", "HEAD~1", "--", "agents/lead-router"]);
+    s.commit_all("bring lead-router back");
+
+    let out = s.run(&["diff", "HEAD@{1}", "--format", "json"]);
+    assert_code(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["from"], "HEAD@{1}");
+    assert_eq!(agent_names(&report), ["lead-router"]);
+    assert_eq!(agent(&report, "lead-router")["status"], "added");
+    assert_eq!(report["summary"]["added"], 1);
+    assert_eq!(report["summary"]["unchanged"], 2);
+}
+
 /// Append a line to lead-router's system prompt under ROOT/agents.
 fn rewrite_lead_router_prompt(root: &Path) {
     let prompt = root.join("agents/lead-router/prompts/system.md.j2");

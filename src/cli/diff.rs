@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             let mut to = worktree(r)?;
             // One release or one bundle path: compare it with the same
             // agent(s) in the work tree, not with every agent there.
-            if a.contains('@') || std::path::Path::new(a).exists() {
+            if from.partial {
                 to.bundles.retain(|name, _| from.bundles.contains_key(name));
             }
             (from, to)

@@ -46,6 +46,9 @@ pub struct Side {
     pub label: String,
     /// Bundles by agent name.
     pub bundles: BTreeMap<String, BundleRef>,
+    /// Whether it holds only some agents (one release, a bundle path), so
+    /// that the other side should be narrowed to the same agents.
+    pub partial: bool,
 }
 
 /// Why a side could not be resolved.
@@ -157,6 +160,7 @@ pub fn side_from_tree(
     Ok(Side {
         label: label.to_string(),
         bundles,
+        partial: false,
     })
 }
 
@@ -176,6 +180,7 @@ pub fn side_worktree(repo: &Repo) -> Result<Side, DiffError> {
     Ok(Side {
         label: "work tree".into(),
         bundles,
+        partial: false,
     })
 }
 
@@ -200,6 +205,7 @@ pub fn side_environment(repo: &Repo, env: &str) -> Result<Side, DiffError> {
     Ok(Side {
         label: env.to_string(),
         bundles,
+        partial: false,
     })
 }
 
@@ -220,6 +226,7 @@ pub fn side_release(repo: &Repo, r: &ReleaseRef) -> Result<Side, DiffError> {
     Ok(Side {
         label: r.to_string(),
         bundles,
+        partial: true,
     })
 }
 
@@ -246,6 +253,7 @@ pub fn side_path(path: &Path) -> Result<Side, DiffError> {
     Ok(Side {
         label: path.display().to_string(),
         bundles,
+        partial: true,
     })
 }
 
