@@ -1202,11 +1202,18 @@ fn completions_and_man_page() {
 }
 
 /// Output into a closed pipe (`agentctl completions bash | head -1`) ends
-/// quietly with success instead of a panic.
+/// quietly with success instead of a panic or an I/O error; the demo still
+/// builds its whole scratch repository.
 #[test]
 fn output_into_a_closed_pipe_does_not_panic() {
     let sb = Sandbox::new();
-    for args in [&["completions", "bash"][..], &["man"][..]] {
+    let demo = sb.path().join("demo");
+    let demo_dir = demo.to_str().expect("utf-8");
+    for args in [
+        &["completions", "bash"][..],
+        &["man"][..],
+        &["demo", "--dir", demo_dir][..],
+    ] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
         let out = sb
@@ -1218,6 +1225,8 @@ fn output_into_a_closed_pipe_does_not_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
+    let prod = std::fs::read_to_string(demo.join("environments/prod.yaml")).expect("prod");
+    assert!(prod.contains("support-triage"), "{prod}");
 }
 
 /// With --warnings-as-errors the JUnit report fails the same test cases the

@@ -29,6 +29,9 @@ pub struct Args {
 struct Tour<'a> {
     out: &'a mut dyn Write,
     step: u32,
+    /// The reader went away (`agentctl demo | head`): the tour goes on
+    /// quietly, as `ui::write_stdout` treats a closed pipe.
+    closed: bool,
 }
 
 const HEAD: Style = AnsiColor::Cyan.on_default().bold();
@@ -36,21 +39,35 @@ const CMD: Style = Style::new().bold();
 const DIM: Style = AnsiColor::BrightBlack.on_default();
 
 impl Tour<'_> {
+    fn line(&mut self, text: std::fmt::Arguments) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match writeln!(self.out, "{text}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     fn step(&mut self, title: &str, command: &str) -> std::io::Result<()> {
         self.step += 1;
-        writeln!(self.out, "\n{HEAD}{:>2}. {title}{HEAD:#}", self.step)?;
-        writeln!(self.out, "    {CMD}$ {command}{CMD:#}")
+        let n = self.step;
+        self.line(format_args!("\n{HEAD}{n:>2}. {title}{HEAD:#}"))?;
+        self.line(format_args!("    {CMD}$ {command}{CMD:#}"))
     }
 
     fn say(&mut self, text: &str) -> std::io::Result<()> {
         for line in text.lines() {
-            writeln!(self.out, "    {line}")?;
+            self.line(format_args!("    {line}"))?;
         }
         Ok(())
     }
 
     fn note(&mut self, text: &str) -> std::io::Result<()> {
-        writeln!(self.out, "    {DIM}{text}{DIM:#}")
+        self.line(format_args!("    {DIM}{text}{DIM:#}"))
     }
 }
 
@@ -83,6 +100,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let mut tour = Tour {
         out: &mut stdout,
         step: 0,
+        closed: false,
     };
     tour_all(&mut tour, &dir, &keys)?;
     Ok(0)
@@ -372,11 +390,10 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     }
 
     let commits = count_commits(dir);
-    writeln!(
-        t.out,
+    t.line(format_args!(
         "\n{HEAD}Done.{HEAD:#} The scratch repository is {}",
         dir.display()
-    )?;
+    ))?;
     t.say(&format!(
         "{commits} commits, one per change, each with machine-readable trailers. Explore it:"
     ))?;
