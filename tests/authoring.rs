@@ -458,3 +458,45 @@ fn a_prompt_using_environment_variables_releases() {
     assert_code(&out, 0);
     assert_eq!(json(&out)["passed"], true);
 }
+
+/// A suite name becomes a file name under the release: an empty, path-like,
+/// spaced or overlong one is refused and nothing is written.
+#[test]
+fn a_suite_name_that_cannot_name_a_file_is_refused() {
+    let s = Scratch::new();
+    let manifest = s.read("agents/lead-router/agent.yaml");
+    s.write(
+        "agents/lead-router/agent.yaml",
+        &remove_top_level_key(&manifest, "evals"),
+    );
+    s.commit_all("lead-router: no eval suites");
+    s.ok(&["promote", "dev"]);
+    let results = s.root.join("../results.json");
+    std::fs::write(
+        &results,
+        r#"{"suite": "smoke", "passed": 9, "failed": 1, "errors": 0}"#,
+    )
+    .expect("write");
+    let results = results.to_str().expect("utf-8");
+    let release = "lead-router@2.1.0";
+
+    let overlong = "a".repeat(101);
+    for suite in ["", "../escape", "two words", overlong.as_str()] {
+        let before = s.snapshot();
+        let out = s.run(&["evals", "record", release, results, "--suite", suite]);
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("cannot name a file"),
+            "{suite:?}: {}",
+            describe(&out)
+        );
+        assert_eq!(s.snapshot(), before, "{suite:?}");
+    }
+    let longest = "a".repeat(100);
+    s.ok(&["evals", "record", release, results, "--suite", &longest]);
+    assert!(
+        s.root
+            .join(format!("releases/lead-router/2.1.0/evals/{longest}.json"))
+            .is_file()
+    );
+}

@@ -9,6 +9,9 @@ use crate::repo::{Repo, RepoError, format_time, now};
 use serde::Serialize;
 use std::path::Path;
 
+/// The longest suite name `evals record` accepts (it names a file).
+const MAX_SUITE_NAME: usize = 100;
+
 /// What `evals record` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordReport {
@@ -108,14 +111,15 @@ pub fn record(
             format!("pass --suite with one of: {}", declared.join(", ")),
         ));
     }
-    if !crate::bundle::readiness::is_valid_name(&suite)
-        && !suite
+    let nameable = !suite.is_empty()
+        && suite.len() <= MAX_SUITE_NAME
+        && suite
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !nameable {
         return Err(refuse(
             format!("suite name `{suite}` cannot name a file"),
-            "pass --suite NAME",
+            format!("pass --suite NAME: 1 to {MAX_SUITE_NAME} letters, digits, `-` or `_`"),
         ));
     }
     let record = EvalRecord {
