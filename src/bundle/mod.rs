@@ -177,6 +177,12 @@ pub fn position_of_offset(text: &str, offset: usize) -> Position {
     }
 }
 
+/// Read and parse `DIR/agent.yaml` (within the manifest size limit).
+pub fn load_manifest(dir: &Path) -> Result<LoadedManifest, Finding> {
+    let file = dir.join(MANIFEST_FILE);
+    read_text(&file, &file, MAX_MANIFEST_BYTES).and_then(|text| parse_manifest(&text, &file))
+}
+
 /// Parse manifest text: YAML, then the typed model. `file` names it in findings.
 pub fn parse_manifest(text: &str, file: &Path) -> Result<LoadedManifest, Finding> {
     if text.trim().is_empty()
@@ -412,9 +418,7 @@ pub fn check_dir_as(
 ) -> Checked {
     let file = dir.join(MANIFEST_FILE);
     let mut findings = Vec::new();
-    let loaded = match read_text(&file, &file, MAX_MANIFEST_BYTES)
-        .and_then(|text| parse_manifest(&text, &file))
-    {
+    let loaded = match load_manifest(dir) {
         Ok(l) => Some(l),
         Err(f) => {
             findings.push(f);

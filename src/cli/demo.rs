@@ -456,16 +456,11 @@ fn record_evals(
             name: m.agent.clone(),
             version: m.to_version.clone(),
         };
-        let file = repo
-            .release_path(&r.name, &r.version)
-            .join("bundle/agent.yaml");
-        let suites: Vec<String> =
-            agentctl::bundle::read_text(&file, &file, agentctl::bundle::MAX_MANIFEST_BYTES)
-                .ok()
-                .and_then(|t| agentctl::bundle::parse_manifest(&t, &file).ok())
-                .and_then(|m| m.manifest.evals)
-                .map(|e| e.suites.into_iter().map(|s| s.name).collect())
-                .unwrap_or_default();
+        let suites: Vec<String> = repo
+            .release_manifest(&r.name, &r.version)
+            .and_then(|m| m.evals)
+            .map(|e| e.suites.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default();
         for suite in suites {
             let results_file = keys.join(format!("{}-{}-{suite}.json", r.name, r.version));
             let results = serde_json::json!({

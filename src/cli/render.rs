@@ -59,8 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     if !file.is_file() {
         return Err(CliError::usage(format!("no agent `{}`", args.name)).hinted(repo.agents_hint()));
     }
-    let manifest = bundle::read_text(&file, &file, bundle::MAX_MANIFEST_BYTES)
-        .and_then(|t| bundle::parse_manifest(&t, &file))
+    let manifest = bundle::load_manifest(&dir)
         .map_err(|f| {
             CliError::usage(f.message).hinted(format!("run `agentctl validate {}`", dir.display()))
         })?

@@ -258,11 +258,7 @@ pub fn side_path(path: &Path) -> Result<Side, DiffError> {
 }
 
 fn manifest_name(dir: &Path) -> Option<String> {
-    let file = dir.join(bundle::MANIFEST_FILE);
-    let text = bundle::read_text(&file, &file, bundle::MAX_MANIFEST_BYTES).ok()?;
-    bundle::parse_manifest(&text, &file)
-        .ok()
-        .map(|m| m.manifest.name)
+    bundle::load_manifest(dir).ok().map(|m| m.manifest.name)
 }
 
 /// Resolve a side from what the user typed.
@@ -444,8 +440,8 @@ fn load(repo: Option<&Repo>, b: &BundleRef) -> Result<Loaded, DiffError> {
         .collect();
     let digest = digest::combine(hashes.iter().map(|(p, h)| (p.as_str(), h)));
     let manifest = files.get(bundle::MANIFEST_FILE).and_then(|bytes| {
-        let text = String::from_utf8(bytes.clone()).ok()?;
-        bundle::parse_manifest(&text, Path::new(bundle::MANIFEST_FILE))
+        let text = std::str::from_utf8(bytes).ok()?;
+        bundle::parse_manifest(text, Path::new(bundle::MANIFEST_FILE))
             .ok()
             .map(|m| m.manifest)
     });

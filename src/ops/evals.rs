@@ -34,18 +34,6 @@ fn refuse(message: String, hint: impl Into<String>) -> RepoError {
     }
 }
 
-/// The bundle manifest of a release.
-fn release_manifest(repo: &Repo, name: &str, version: &str) -> Option<crate::bundle::Manifest> {
-    let file = repo
-        .release_path(name, version)
-        .join("bundle")
-        .join(crate::bundle::MANIFEST_FILE);
-    let text = crate::bundle::read_text(&file, &file, crate::bundle::MAX_MANIFEST_BYTES).ok()?;
-    crate::bundle::parse_manifest(&text, &file)
-        .ok()
-        .map(|m| m.manifest)
-}
-
 /// Record results for a release. `ran_on` is the digest the evals ran
 /// against (default: the release's); a mismatch is refused.
 pub fn record(
@@ -90,7 +78,7 @@ pub fn record(
             "pass promptfoo's `promptfoo eval -o results.json` output, or {\"suite\": …, \"passed\": N, \"failed\": N, \"errors\": N, \"run_at\": …}",
         )
     })?;
-    let manifest = release_manifest(repo, &release.name, &release.version);
+    let manifest = repo.release_manifest(&release.name, &release.version);
     let declared: Vec<String> = manifest
         .as_ref()
         .and_then(|m| m.evals.as_ref())
@@ -173,7 +161,7 @@ pub fn record(
 
 /// The eval gate for a release in an environment with `require_evals`.
 pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult {
-    let Some(manifest) = release_manifest(repo, name, version) else {
+    let Some(manifest) = repo.release_manifest(name, version) else {
         return GateResult::fail(
             "evals",
             format!("cannot read {name}@{version}'s manifest"),

@@ -107,14 +107,9 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
                     .filter(|p| Some(&p.digest) == digest.as_ref());
                 let version = match pinned {
                     Some(p) => Some(p.version.clone()),
-                    None => crate::bundle::read_text(
-                        &dir.join(crate::bundle::MANIFEST_FILE),
-                        &dir,
-                        crate::bundle::MAX_MANIFEST_BYTES,
-                    )
-                    .ok()
-                    .and_then(|t| crate::bundle::parse_manifest(&t, &dir).ok())
-                    .map(|m| m.manifest.version),
+                    None => crate::bundle::load_manifest(&dir)
+                        .ok()
+                        .map(|m| m.manifest.version),
                 };
                 SourceInfo { version, digest }
             });

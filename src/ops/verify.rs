@@ -183,16 +183,9 @@ pub fn check_signatures(
 /// Owner emails of a release's bundle: the `owner` role holders. Owners
 /// with role `production` or `backup` approve as owner; a `reviewer` does not.
 pub fn owner_emails(repo: &Layout, name: &str, version: &str) -> Vec<String> {
-    let file = repo
-        .release_path(name, version)
-        .join("bundle")
-        .join(crate::bundle::MANIFEST_FILE);
-    crate::bundle::read_text(&file, &file, crate::bundle::MAX_MANIFEST_BYTES)
-        .ok()
-        .and_then(|t| crate::bundle::parse_manifest(&t, &file).ok())
+    repo.release_manifest(name, version)
         .map(|m| {
-            m.manifest
-                .owners
+            m.owners
                 .into_iter()
                 .filter(|o| o.role != crate::bundle::manifest::OwnerRole::Reviewer)
                 .filter_map(|o| o.email)

@@ -71,6 +71,14 @@ impl Layout {
         self.root.join(release_dir(name, version))
     }
 
+    /// A release's bundle manifest; `None` when it does not read or parse
+    /// (`verify` says why).
+    pub fn release_manifest(&self, name: &str, version: &str) -> Option<crate::bundle::Manifest> {
+        crate::bundle::load_manifest(&self.release_path(name, version).join("bundle"))
+            .ok()
+            .map(|l| l.manifest)
+    }
+
     /// Read a release's metadata; `None` when it does not exist.
     pub fn release_meta(
         &self,
