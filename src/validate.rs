@@ -94,6 +94,23 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+impl Summary {
+    /// Count `findings` over `bundles` bundles.
+    pub fn count<'a>(bundles: usize, findings: impl Iterator<Item = &'a Finding>) -> Summary {
+        let mut summary = Summary {
+            bundles,
+            ..Summary::default()
+        };
+        for f in findings {
+            match f.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+            }
+        }
+        summary
+    }
+}
+
 /// The result of validating a set of bundles.
 #[derive(Debug, Clone, Serialize)]
 pub struct ValidateReport {
@@ -133,15 +150,6 @@ pub fn validate(
             }
         })
         .collect();
-    let mut summary = Summary {
-        bundles: bundles.len(),
-        ..Summary::default()
-    };
-    for f in bundles.iter().flat_map(|b| &b.findings) {
-        match f.severity {
-            Severity::Error => summary.errors += 1,
-            Severity::Warning => summary.warnings += 1,
-        }
-    }
+    let summary = Summary::count(bundles.len(), bundles.iter().flat_map(|b| &b.findings));
     ValidateReport { bundles, summary }
 }

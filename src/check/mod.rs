@@ -11,10 +11,11 @@ pub mod secrets;
 
 use crate::bundle::{self, MANIFEST_FILE};
 use crate::diff::{self, DiffReport};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::policy::GateResult;
 use crate::render::RenderEnv;
 use crate::repo::{Repo, RepoError};
+use crate::validate::Summary;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -81,17 +82,6 @@ pub struct BundleCheck {
     pub checks: Vec<CheckResult>,
 }
 
-/// Counts.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct CheckSummary {
-    /// Bundles checked.
-    pub bundles: usize,
-    /// Error findings.
-    pub errors: usize,
-    /// Warning findings.
-    pub warnings: usize,
-}
-
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -107,7 +97,7 @@ pub struct CheckReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<DiffReport>,
     /// Counts.
-    pub summary: CheckSummary,
+    pub summary: Summary,
 }
 
 impl CheckReport {
@@ -121,10 +111,14 @@ impl CheckReport {
 
     /// Whether the gate fails.
     pub fn failed(&self, warnings_as_errors: bool) -> bool {
-        self.findings().any(|f| {
-            f.severity == Severity::Error || (warnings_as_errors && f.rule != "policy-preview")
-        })
+        self.findings().any(|f| fails(f, warnings_as_errors))
     }
+}
+
+/// Whether one finding fails the gate: every error, and with
+/// `warnings_as_errors` every warning but the informational policy preview.
+pub fn fails(f: &Finding, warnings_as_errors: bool) -> bool {
+    f.is_error() || (warnings_as_errors && f.rule != "policy-preview")
 }
 
 /// Run the checks.
@@ -272,20 +266,9 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         bundles,
         repository,
         diff,
-        summary: CheckSummary::default(),
+        summary: Summary::default(),
     };
-    let (mut errors, mut warnings) = (0, 0);
-    for f in report.findings() {
-        match f.severity {
-            Severity::Error => errors += 1,
-            Severity::Warning => warnings += 1,
-        }
-    }
-    report.summary = CheckSummary {
-        bundles: report.bundles.len(),
-        errors,
-        warnings,
-    };
+    report.summary = Summary::count(report.bundles.len(), report.findings());
     Ok(report)
 }
 

@@ -7,7 +7,7 @@
 
 use super::count;
 use crate::check::CheckReport;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use serde_json::json;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -72,10 +72,7 @@ fn gh_prop(s: &str) -> String {
 /// GitHub Actions workflow commands: one `::error`/`::warning` per finding.
 pub fn github(w: &mut dyn Write, findings: &[&Finding], paths: &Paths) -> io::Result<()> {
     for f in findings {
-        let level = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let level = f.severity.as_str();
         let mut props = vec![format!("file={}", gh_prop(&paths.rel(&f.file)))];
         if let Some(p) = f.position {
             props.push(format!("line={}", p.line));
@@ -140,7 +137,8 @@ pub fn sarif(w: &mut dyn Write, findings: &[&Finding], paths: &Paths) -> io::Res
                 "artifactLocation": { "uri": paths.rel(&f.file), "uriBaseId": "%SRCROOT%" },
             });
             if let Some(p) = f.position {
-                physical["region"] = json!({ "startLine": p.line.max(1), "startColumn": p.column.max(1) });
+                physical["region"] =
+                    json!({ "startLine": p.line.max(1), "startColumn": p.column.max(1) });
             }
             let mut text = f.message.clone();
             if let Some(h) = &f.hint {
@@ -150,7 +148,7 @@ pub fn sarif(w: &mut dyn Write, findings: &[&Finding], paths: &Paths) -> io::Res
             json!({
                 "ruleId": f.rule,
                 "ruleIndex": used.iter().position(|r| *r == f.rule).unwrap_or(0),
-                "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "level": f.severity.as_str(),
                 "message": { "text": text },
                 "locations": [ { "physicalLocation": physical } ],
             })
@@ -202,9 +200,7 @@ pub fn junit(
     paths: &Paths,
     warnings_as_errors: bool,
 ) -> io::Result<()> {
-    let fails = |f: &&Finding| {
-        f.severity == Severity::Error || (warnings_as_errors && f.rule != "policy-preview")
-    };
+    let fails = |f: &&Finding| crate::check::fails(f, warnings_as_errors);
     struct Case {
         name: String,
         failures: Vec<String>,
