@@ -259,6 +259,7 @@ pub struct Tool {
 }
 
 /// A tool's access level.
+// Variants in order of reach: `diff` compares accesses with the derived `Ord`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]

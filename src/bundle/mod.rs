@@ -10,7 +10,7 @@ pub mod yaml;
 
 use crate::finding::{Finding, Position};
 pub use manifest::Manifest;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use yaml::{SourceMap, YamlErrorKind};
 
 /// The manifest's file name inside a bundle directory.
@@ -345,7 +345,7 @@ fn typed_error_finding(
             file,
             format!("{place} is missing required key `{field}`"),
         )
-        .at(map.key(&pointer).or_else(|| map.nearest(&pointer)))
+        .at(map.nearest(&pointer))
         .hint(format!(
             "add `{field}:`; see the manifest reference in docs/manifest.md"
         ));
@@ -393,8 +393,6 @@ pub fn suggest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
 /// The result of validating one bundle directory.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// The bundle directory as given.
-    pub dir: PathBuf,
     /// The manifest, when it parsed.
     pub manifest: Option<LoadedManifest>,
     /// Every finding.
@@ -461,7 +459,6 @@ pub fn check_dir_as(
     }
     crate::finding::sort(&mut findings);
     Checked {
-        dir: dir.to_path_buf(),
         manifest: loaded,
         findings,
     }

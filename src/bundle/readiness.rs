@@ -122,7 +122,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn pos(&self, pointer: &str) -> Option<Position> {
-        self.map.key(pointer).or_else(|| self.map.nearest(pointer))
+        self.map.nearest(pointer)
     }
 
     fn error(&mut self, rule: &'static str, pointer: &str, message: String, hint: &str) {

@@ -12,7 +12,6 @@ pub mod secrets;
 use crate::bundle::{self, MANIFEST_FILE};
 use crate::diff::{self, DiffReport};
 use crate::finding::Finding;
-use crate::policy::GateResult;
 use crate::render::RenderEnv;
 use crate::repo::{Repo, RepoError};
 use crate::validate::Summary;
@@ -420,16 +419,15 @@ fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked
     let now = crate::repo::now();
     let mut out = Vec::new();
     for env in &repo.config.environments {
-        let mut refused: Vec<GateResult> = Vec::new();
+        let mut needs: Vec<String> = Vec::new();
         let freeze = crate::policy::freeze_gate(env, now);
         if !freeze.passed {
-            refused.push(freeze);
+            needs.push(freeze.message);
         }
         if !env.required_roles.is_empty() {
-            refused.push(GateResult::fail(
-                "signatures",
-                format!("signatures from {}", env.required_roles.join(" + ")),
-                "",
+            needs.push(format!(
+                "signatures from {}",
+                env.required_roles.join(" + ")
             ));
         }
         if env.require_evals {
@@ -439,16 +437,11 @@ fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked
                 .as_ref()
                 .map(|e| format!(" meeting min_pass_rate {}", e.min_pass_rate))
                 .unwrap_or_default();
-            refused.push(GateResult::fail(
-                "evals",
-                format!("recorded eval results{threshold}"),
-                "",
-            ));
+            needs.push(format!("recorded eval results{threshold}"));
         }
-        if refused.is_empty() {
+        if needs.is_empty() {
             continue;
         }
-        let needs: Vec<String> = refused.iter().map(|g| g.message.clone()).collect();
         out.push(
             Finding::warning(
                 "policy-preview",

@@ -99,15 +99,6 @@ impl Out {
     }
 }
 
-fn access_rank(a: Option<Access>) -> u8 {
-    match a {
-        None => 0,
-        Some(Access::Read) => 1,
-        Some(Access::Write) => 2,
-        Some(Access::Destructive) => 3,
-    }
-}
-
 /// Compare two manifests.
 pub fn compare(a: &Manifest, b: &Manifest) -> Vec<Change> {
     let mut out = Out(Vec::new());
@@ -384,7 +375,7 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
             );
             continue;
         };
-        if access_rank(t.access) > access_rank(old.access) {
+        if t.access > old.access {
             out.push(
                 Risk::High,
                 "tool-access-widened",
@@ -397,7 +388,7 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
                 old.access.map(|x| x.as_str().to_string()),
                 t.access.map(|x| x.as_str().to_string()),
             );
-        } else if access_rank(t.access) < access_rank(old.access) {
+        } else if t.access < old.access {
             out.push(
                 Risk::Low,
                 "tool-access-narrowed",
