@@ -76,6 +76,39 @@ impl Out {
         });
     }
 
+    /// A limit where unset is the loosest value (no timeout, unbounded
+    /// retries): setting or lowering it tightens (low risk), anything else
+    /// loosens (medium). `what` leads the summary; `unset` names no limit.
+    fn limit<T: PartialOrd + Copy + fmt::Display>(
+        &mut self,
+        (tightened, loosened): (&'static str, &'static str),
+        path: String,
+        what: &str,
+        unset: &str,
+        a: Option<T>,
+        b: Option<T>,
+    ) {
+        if a == b {
+            return;
+        }
+        let show = |v: Option<T>| v.map_or_else(|| unset.to_string(), |v| v.to_string());
+        let summary = format!("{what} {} → {}", show(a), show(b));
+        let tighter = b.is_some_and(|y| a.is_none_or(|x| y < x));
+        let (risk, rule) = if tighter {
+            (Risk::Low, tightened)
+        } else {
+            (Risk::Medium, loosened)
+        };
+        self.push(
+            risk,
+            rule,
+            path,
+            summary,
+            a.map(|v| v.to_string()),
+            b.map(|v| v.to_string()),
+        );
+    }
+
     /// A plain field change with a fixed risk.
     fn field<T: PartialEq + fmt::Display>(
         &mut self,
@@ -432,64 +465,23 @@ fn tools(out: &mut Out, a: &Manifest, b: &Manifest) {
                 Some(t.approvers.join(", ")),
             );
         }
-        match (old.timeout, t.timeout) {
-            (x, y) if x == y => {}
-            // No timeout is the loosest possible: setting one tightens.
-            (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(
-                Risk::Low,
-                "tool-timeout-tightened",
-                format!("{path}.timeout"),
-                format!(
-                    "{name}: timeout {} → {y}",
-                    x.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
-                ),
-                x.map(|d| d.to_string()),
-                Some(y.to_string()),
-            ),
-            (x, y) => out.push(
-                Risk::Medium,
-                "tool-timeout-loosened",
-                format!("{path}.timeout"),
-                format!(
-                    "{name}: timeout {} → {}",
-                    x.map(|d| d.to_string()).unwrap_or_else(|| "none".into()),
-                    y.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
-                ),
-                x.map(|d| d.to_string()),
-                y.map(|d| d.to_string()),
-            ),
-        }
+        out.limit(
+            ("tool-timeout-tightened", "tool-timeout-loosened"),
+            format!("{path}.timeout"),
+            &format!("{name}: timeout"),
+            "none",
+            old.timeout,
+            t.timeout,
+        );
         let attempts = |t: &Tool| t.retry.as_ref().and_then(|r| r.max_attempts);
-        match (attempts(old), attempts(t)) {
-            (x, y) if x == y => {}
-            // No maximum is unbounded: setting one tightens.
-            (x, Some(y)) if x.is_none_or(|x| y < x) => out.push(
-                Risk::Low,
-                "tool-retries-tightened",
-                format!("{path}.retry.max_attempts"),
-                format!(
-                    "{name}: max_attempts {} → {y}",
-                    x.map(|d| d.to_string())
-                        .unwrap_or_else(|| "unbounded".into())
-                ),
-                x.map(|d| d.to_string()),
-                Some(y.to_string()),
-            ),
-            (x, y) => out.push(
-                Risk::Medium,
-                "tool-retries-loosened",
-                format!("{path}.retry.max_attempts"),
-                format!(
-                    "{name}: max_attempts {} → {}",
-                    x.map(|d| d.to_string())
-                        .unwrap_or_else(|| "unbounded".into()),
-                    y.map(|d| d.to_string())
-                        .unwrap_or_else(|| "unbounded".into())
-                ),
-                x.map(|d| d.to_string()),
-                y.map(|d| d.to_string()),
-            ),
-        }
+        out.limit(
+            ("tool-retries-tightened", "tool-retries-loosened"),
+            format!("{path}.retry.max_attempts"),
+            &format!("{name}: max_attempts"),
+            "unbounded",
+            attempts(old),
+            attempts(t),
+        );
         let of = |t: &Tool| t.on_failure.map(|f| format!("{f:?}").to_lowercase());
         out.field(
             Risk::Medium,
