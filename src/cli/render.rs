@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         name: env_cfg.name.clone(),
         vars: env_cfg.vars.clone(),
     };
-    let (state, _) = agentctl::ops::read_env(&repo, &args.env)?;
+    let state = agentctl::ops::read_state(&repo, &args.env)?;
     let dir = match state.agents.get(&args.name) {
         Some(pin) if !args.source => {
             ctx.ui.status(&format!(

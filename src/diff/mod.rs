@@ -186,7 +186,7 @@ pub fn side_worktree(repo: &Repo) -> Result<Side, DiffError> {
 
 /// What an environment pins.
 pub fn side_environment(repo: &Repo, env: &str) -> Result<Side, DiffError> {
-    let (state, _) = crate::ops::read_env(repo, env)?;
+    let state = crate::ops::read_state(repo, env)?;
     let bundles = state
         .agents
         .into_iter()

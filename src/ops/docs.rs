@@ -21,7 +21,7 @@ pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, Rep
     let mut dir = repo.agent_dir(name);
     let mut rows = Vec::new();
     for e in &repo.config.environments {
-        let (state, _) = super::read_env(repo, &e.name)?;
+        let state = super::read_state(repo, &e.name)?;
         let pin = state.agents.get(name);
         if Some(e.name.as_str()) == env
             && let Some(p) = pin

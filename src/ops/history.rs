@@ -50,7 +50,7 @@ pub fn history(
     limit: Option<usize>,
 ) -> Result<HistoryReport, RepoError> {
     repo.environment(env)?;
-    let (_, events) = super::read_env(repo, env)?;
+    let events = super::read_log(repo, env)?;
     let mut selected: Vec<_> = events
         .iter()
         .rev()

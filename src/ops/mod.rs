@@ -52,12 +52,26 @@ pub fn actor(repo: &Repo, given: Option<&str>) -> Result<String, RepoError> {
     })
 }
 
-/// Read an environment's state and log, mapping errors.
+/// Read an environment's state and log (for commands that change it).
 pub fn read_env(repo: &Repo, env: &str) -> Result<(EnvState, Vec<Event>), RepoError> {
-    environment::read(&repo.root, env).map_err(|message| RepoError::Corrupt {
+    environment::read(&repo.root, env).map_err(env_corrupt)
+}
+
+/// Read what an environment runs, without its ever-growing log.
+pub fn read_state(repo: &Repo, env: &str) -> Result<EnvState, RepoError> {
+    environment::read_state(&repo.root, env).map_err(env_corrupt)
+}
+
+/// Read an environment's log.
+pub fn read_log(repo: &Repo, env: &str) -> Result<Vec<Event>, RepoError> {
+    environment::read_log(&repo.root, env).map_err(env_corrupt)
+}
+
+fn env_corrupt(message: String) -> RepoError {
+    RepoError::Corrupt {
         message,
         hint: "environment files are written by agentctl; restore them from git".into(),
-    })
+    }
 }
 
 /// The next operation number in a log.

@@ -210,7 +210,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     } else {
         let prev = &repo.config.environments[index - 1].name;
         source = prev.clone();
-        let (prev_state, _) = read_env(repo, prev)?;
+        let prev_state = super::read_state(repo, prev)?;
         for name in &opts.agents {
             if !prev_state.agents.contains_key(name) {
                 return Err(PromoteError::NotACandidate(

@@ -86,7 +86,7 @@ pub fn status(repo: &Repo) -> Result<StatusReport, RepoError> {
         .collect();
     let mut states = Vec::new();
     for env in &env_names {
-        states.push(super::read_env(repo, env)?.0);
+        states.push(super::read_state(repo, env)?);
     }
     let mut names: BTreeSet<String> = repo.agent_names()?.into_iter().collect();
     for s in &states {

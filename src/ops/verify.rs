@@ -336,7 +336,7 @@ pub fn verify_with_progress(
         }
     };
     for env in &envs {
-        let (state, _) = super::read_env(repo, env)?;
+        let state = super::read_state(repo, env)?;
         for (name, pin) in state.agents {
             wanted
                 .entry((name, pin.version))

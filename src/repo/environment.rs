@@ -324,19 +324,27 @@ pub fn log_path(env: &str) -> String {
 
 /// Read an environment's state and log from disk (missing files are empty).
 pub fn read(root: &Path, env: &str) -> Result<(EnvState, Vec<Event>), String> {
-    let state_file = root.join(state_path(env));
-    let state = match std::fs::read_to_string(&state_file) {
-        Ok(text) => EnvState::parse(&text).map_err(|e| format!("{}: {e}", state_file.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => EnvState::default(),
-        Err(e) => return Err(format!("{}: {e}", state_file.display())),
-    };
-    let log_file = root.join(log_path(env));
-    let events = match std::fs::read_to_string(&log_file) {
-        Ok(text) => parse_log(&text).map_err(|e| format!("{}: {e}", log_file.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(format!("{}: {e}", log_file.display())),
-    };
-    Ok((state, events))
+    Ok((read_state(root, env)?, read_log(root, env)?))
+}
+
+/// Read an environment's state (a missing file is empty).
+pub fn read_state(root: &Path, env: &str) -> Result<EnvState, String> {
+    let file = root.join(state_path(env));
+    match std::fs::read_to_string(&file) {
+        Ok(text) => EnvState::parse(&text).map_err(|e| format!("{}: {e}", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(EnvState::default()),
+        Err(e) => Err(format!("{}: {e}", file.display())),
+    }
+}
+
+/// Read an environment's log, which only grows (a missing file is empty).
+pub fn read_log(root: &Path, env: &str) -> Result<Vec<Event>, String> {
+    let file = root.join(log_path(env));
+    match std::fs::read_to_string(&file) {
+        Ok(text) => parse_log(&text).map_err(|e| format!("{}: {e}", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", file.display())),
+    }
 }
 
 #[cfg(test)]
