@@ -57,8 +57,13 @@ pub enum SignError {
 /// Where the private key is.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    /// An OpenSSH private key file.
-    File(PathBuf),
+    /// An OpenSSH private key file, read once (still encrypted, if it is).
+    File {
+        /// The file, for messages.
+        path: PathBuf,
+        /// The key.
+        key: Box<PrivateKey>,
+    },
     /// The private key of this public key, held by ssh-agent (`SSH_AUTH_SOCK`).
     Agent(PublicKey),
 }
@@ -74,7 +79,14 @@ pub fn key_source(path: &Path) -> Result<KeySource, SignError> {
         .trim_start()
         .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
     {
-        return Ok(KeySource::File(path.into()));
+        let key = PrivateKey::from_openssh(text.trim()).map_err(|e| SignError::Key {
+            path: path.into(),
+            message: format!("not an OpenSSH private key: {e}"),
+        })?;
+        return Ok(KeySource::File {
+            path: path.into(),
+            key: Box::new(key),
+        });
     }
     let public = PublicKey::from_openssh(text.trim()).map_err(|e| SignError::Key {
         path: path.into(),
@@ -83,24 +95,13 @@ pub fn key_source(path: &Path) -> Result<KeySource, SignError> {
     Ok(KeySource::Agent(public))
 }
 
-/// The public key a source signs with (reading a private key file, which
-/// stores its public half unencrypted).
-pub fn public_key(source: &KeySource) -> Result<PublicKey, SignError> {
+/// The public key a source signs with (a private key file stores its
+/// public half unencrypted).
+pub fn public_key(source: &KeySource) -> PublicKey {
     match source {
-        KeySource::Agent(p) => Ok(p.clone()),
-        KeySource::File(path) => Ok(read_private(path)?.public_key().clone()),
+        KeySource::Agent(p) => p.clone(),
+        KeySource::File { key, .. } => key.public_key().clone(),
     }
-}
-
-fn read_private(path: &Path) -> Result<PrivateKey, SignError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SignError::Key {
-        path: path.into(),
-        message: format!("cannot read: {e}"),
-    })?;
-    PrivateKey::from_openssh(text.trim()).map_err(|e| SignError::Key {
-        path: path.into(),
-        message: format!("not an OpenSSH private key: {e}"),
-    })
 }
 
 /// Sign `message` in the agentctl namespace; returns the armored signature.
@@ -111,14 +112,17 @@ pub fn sign(
     passphrase: &dyn Fn() -> Option<String>,
 ) -> Result<String, SignError> {
     let sig = match source {
-        KeySource::File(path) => {
-            let mut key = read_private(path)?;
-            if key.is_encrypted() {
+        KeySource::File { path, key } => {
+            let decrypted;
+            let key = if key.is_encrypted() {
                 let pass = passphrase().ok_or_else(|| SignError::NeedPassphrase(path.clone()))?;
-                key = key
+                decrypted = key
                     .decrypt(pass.as_bytes())
                     .map_err(|_| SignError::WrongPassphrase(path.clone()))?;
-            }
+                &decrypted
+            } else {
+                key.as_ref()
+            };
             key.sign(NAMESPACE, HashAlg::Sha512, message)
                 .map_err(|e| SignError::Sign(e.to_string()))?
         }

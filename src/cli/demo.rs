@@ -433,7 +433,7 @@ fn approve(
         (owner_key, owner.as_str()),
         (security_key, "rachel.osei@example.com"),
     ] {
-        let source = agentctl::signing::KeySource::File(key.to_path_buf());
+        let source = agentctl::signing::key_source(key).map_err(|e| fail("sign", e))?;
         out.push(
             ops::sign::sign(repo, r, &source, Some(principal), &|| None, &opts)
                 .map_err(|e| fail("sign", e))?,

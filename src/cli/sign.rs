@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
     let release = super::statement::parse_release(&args.release)?;
     let key = key_source(&args.key).map_err(sign_error)?;
-    let passphrase = || -> Option<String> {
+    let ask = || -> Option<String> {
         if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
             return Some(p);
         }
@@ -44,6 +44,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         }
         None
     };
+    // Asked once, even when --push redoes the signing on a newer tip.
+    let answer = std::cell::OnceCell::new();
+    let passphrase = || answer.get_or_init(ask).clone();
     let opts = args.write.options(None);
     let report = args
         .write

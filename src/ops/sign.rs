@@ -53,7 +53,7 @@ pub fn sign(
     let principal = match principal {
         Some(p) => p.to_string(),
         None => {
-            let public = signing::public_key(key)?;
+            let public = signing::public_key(key);
             let allowed_path = repo.path(".agentctl/allowed_signers");
             let allowed = signing::AllowedSigners::load(&allowed_path)?;
             allowed
