@@ -431,13 +431,11 @@ pub fn verify(
             ),
         };
     }
-    let candidates: Vec<&AllowedSigner> = allowed
-        .entries
-        .iter()
-        .filter(|e| !e.cert_authority && matches_list(&e.principals, principal))
-        .filter(|e| e.key.key_data() == sig.public_key())
-        .collect();
-    let Some(entry) = candidates.first() else {
+    let Some(entry) = allowed.entries.iter().find(|e| {
+        !e.cert_authority
+            && matches_list(&e.principals, principal)
+            && e.key.key_data() == sig.public_key()
+    }) else {
         let listed = allowed
             .entries
             .iter()

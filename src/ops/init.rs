@@ -37,13 +37,14 @@ pub fn init(dir: &Path, record: Record) -> Result<InitReport, RepoError> {
             hint: "this is already an agentctl repository; see `agentctl status`".into(),
         });
     }
-    let mut created_git = false;
-    if git2::Repository::discover(dir).is_err() {
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.initial_head("main");
-        git2::Repository::init_opts(dir, &opts)?;
-        created_git = true;
-    }
+    let (git, created_git) = match git2::Repository::discover(dir) {
+        Ok(g) => (g, false),
+        Err(_) => {
+            let mut opts = git2::RepositoryInitOptions::new();
+            opts.initial_head("main");
+            (git2::Repository::init_opts(dir, &opts)?, true)
+        }
+    };
     let config = Config::parse(DEFAULT_CONFIG, Path::new(CONFIG_FILE))?;
     let mut changes = vec![
         Change::write(CONFIG_FILE, DEFAULT_CONFIG),
@@ -61,25 +62,7 @@ pub fn init(dir: &Path, record: Record) -> Result<InitReport, RepoError> {
             EnvState::default().to_yaml(),
         ));
     }
-    let git = git2::Repository::discover(dir).ok();
-    let mut repo = Repo {
-        layout: crate::repo::Layout {
-            root: dir.to_path_buf(),
-            prefix: String::new(),
-            config,
-        },
-        git,
-    };
-    if let Some(g) = &repo.git
-        && let (Some(wd), Ok(root)) = (g.workdir(), dir.canonicalize())
-        && let Ok(wd) = wd.canonicalize()
-        && let Ok(rel) = root.strip_prefix(&wd)
-    {
-        repo.layout.prefix = rel
-            .components()
-            .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
-            .collect();
-    }
+    let repo = Repo::from_parts(dir, config, Some(git))?;
     let (lock, start) = transaction::begin(&repo, record)?;
     let mut message = Message {
         subject: "init agentctl repository".into(),

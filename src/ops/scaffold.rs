@@ -10,7 +10,6 @@ use crate::repo::transaction::{self, Change, Message, Record};
 use crate::repo::{Repo, RepoError};
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
-use std::path::Path;
 
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates/bundle");
 
@@ -64,12 +63,7 @@ pub fn embedded_files(dir: &'static Dir<'static>) -> Vec<(String, &'static [u8])
 
 /// Scaffold `agents/NAME/` (files only: you fill the blanks, then commit).
 pub fn new_bundle(repo: &Repo, name: &str) -> Result<NewReport, RepoError> {
-    if !readiness::is_valid_name(name) {
-        return Err(RepoError::Unsafe {
-            message: format!("`{name}` is not a valid agent name"),
-            hint: "use lowercase letters, digits and dashes, starting with a letter (e.g. `refund-helper`)".into(),
-        });
-    }
+    crate::repo::Layout::check_agent_name(name)?;
     let dir = repo.agent_dir(name);
     if dir.exists() {
         return Err(RepoError::Unsafe {
@@ -116,9 +110,4 @@ pub fn new_bundle(repo: &Repo, name: &str) -> Result<NewReport, RepoError> {
         files: changes.into_iter().map(|c| c.path).collect(),
         templates: source,
     })
-}
-
-/// Whether `dir` already has a bundle.
-pub fn exists(dir: &Path) -> bool {
-    dir.join(crate::bundle::MANIFEST_FILE).exists()
 }

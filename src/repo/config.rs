@@ -213,15 +213,6 @@ impl Config {
     pub fn environment_names(&self) -> Vec<&str> {
         self.environments.iter().map(|e| e.name.as_str()).collect()
     }
-
-    /// The roles `principal` holds by config (not counting `owner`).
-    pub fn roles_of(&self, principal: &str) -> Vec<&str> {
-        self.roles
-            .iter()
-            .filter(|(_, ps)| ps.iter().any(|p| p == principal))
-            .map(|(r, _)| r.as_str())
-            .collect()
-    }
 }
 
 fn unknown_key_hint(message: &str) -> Option<String> {

@@ -135,7 +135,18 @@ impl Repo {
     /// Open the repository whose agentctl.toml is in `root`.
     pub fn open(root: &Path) -> Result<Repo, RepoError> {
         let config = Config::load(&root.join(CONFIG_FILE))?;
-        let git = git2::Repository::discover(root).ok();
+        let repo = Repo::from_parts(root, config, git2::Repository::discover(root).ok())?;
+        transaction::recover_if_needed(&repo)?;
+        Ok(repo)
+    }
+
+    /// The repository at `root` with `config` and the git repository
+    /// holding it, if any (its position in the work tree worked out).
+    pub(crate) fn from_parts(
+        root: &Path,
+        config: Config,
+        git: Option<git2::Repository>,
+    ) -> Result<Repo, RepoError> {
         let mut prefix = String::new();
         if let Some(g) = &git
             && let Some(wd) = g.workdir()
@@ -149,24 +160,14 @@ impl Repo {
                 }
             }
         }
-        let repo = Repo {
+        Ok(Repo {
             layout: Layout {
                 root: root.to_path_buf(),
                 prefix,
                 config,
             },
             git,
-        };
-        transaction::recover_if_needed(&repo)?;
-        Ok(repo)
-    }
-
-    /// The same repository without its git handle.
-    pub fn without_git(&self) -> Repo {
-        Repo {
-            layout: self.layout.clone(),
-            git: None,
-        }
+        })
     }
 
     /// The git repository, or an error saying agentctl needs one here.
@@ -199,7 +200,7 @@ impl Layout {
         }
         Err(RepoError::Unsafe {
             message: format!("`{name}` is not a valid agent name"),
-            hint: "agent names are lowercase letters, digits and dashes (e.g. `support-triage`)"
+            hint: "use lowercase letters, digits and dashes, starting with a letter (e.g. `support-triage`)"
                 .into(),
         })
     }
@@ -299,13 +300,21 @@ pub fn io_error(path: &Path, e: std::io::Error) -> RepoError {
     }
 }
 
+/// The full name of HEAD's reference (`refs/heads/main`).
+pub(crate) fn head_name<'r>(head: &'r git2::Reference) -> Result<&'r str, RepoError> {
+    head.name()
+        .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))
+}
+
 /// The time operations record: now, or `AGENTCTL_NOW` (RFC 3339) so tests
 /// and reproducible demos get fixed clocks.
 pub fn now() -> jiff::Timestamp {
-    std::env::var("AGENTCTL_NOW")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(jiff::Timestamp::now)
+    fixed_now().unwrap_or_else(jiff::Timestamp::now)
+}
+
+/// The fixed clock from `AGENTCTL_NOW`, when set and valid.
+pub fn fixed_now() -> Option<jiff::Timestamp> {
+    std::env::var("AGENTCTL_NOW").ok()?.parse().ok()
 }
 
 /// Format a timestamp as RFC 3339 in UTC, to the second.

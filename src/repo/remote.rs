@@ -36,10 +36,8 @@ fn git_cmd(repo: &Repo) -> Result<Command, RepoError> {
 /// The checked-out branch's short name (`main`).
 pub fn current_branch(repo: &Repo) -> Result<String, RepoError> {
     let head = repo.git()?.head()?;
-    let name = head
-        .name()
-        .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))?;
-    name.strip_prefix("refs/heads/")
+    super::head_name(&head)?
+        .strip_prefix("refs/heads/")
         .map(str::to_string)
         .ok_or_else(|| RepoError::Unsafe {
             message: "HEAD is not on a branch".into(),
@@ -113,10 +111,7 @@ pub fn move_branch(repo: &Repo, expected: Oid, target: Oid) -> Result<(), RepoEr
     let _lock = repo.lock()?;
     let git = repo.git()?;
     let head = git.head()?;
-    let branch = head
-        .name()
-        .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))?
-        .to_string();
+    let branch = super::head_name(&head)?.to_string();
     if head.target() != Some(expected) {
         return Err(RepoError::Conflict(format!(
             "{branch} moved while agentctl was syncing"

@@ -171,10 +171,7 @@ pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoE
             hint: "check out the branch environments live on (e.g. `git switch main`)".into(),
         });
     }
-    let branch = head
-        .name()
-        .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))?
-        .to_string();
+    let branch = super::head_name(&head)?.to_string();
     let oid = head.peel_to_commit()?.id();
     check_clean(repo, git)?;
     hold_lock_for_tests();
@@ -355,10 +352,7 @@ fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
         hint: "set one: `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
     })?;
     // Honour fixed clocks for reproducible commits in tests and demos.
-    let when = match std::env::var("AGENTCTL_NOW")
-        .ok()
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-    {
+    let when = match super::fixed_now() {
         Some(t) => git2::Time::new(t.as_second(), 0),
         None => sig.when(),
     };
