@@ -40,12 +40,22 @@ pub struct EvalRecord {
 impl EvalRecord {
     /// passed / (passed + failed + errors); 0 when nothing ran.
     pub fn pass_rate(&self) -> f64 {
-        let total = self.passed + self.failed + self.errors;
-        if total == 0 {
-            return 0.0;
-        }
-        self.passed as f64 / total as f64
+        pass_rate(self.passed, self.passed + self.failed + self.errors)
     }
+}
+
+/// passed / total; 0 when nothing ran.
+pub fn pass_rate(passed: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    passed as f64 / total as f64
+}
+
+/// Whether a pass rate reaches a threshold (a rate printed as equal to it
+/// is not refused over floating-point rounding).
+pub fn meets(rate: f64, min_pass_rate: f64) -> bool {
+    rate + 1e-12 >= min_pass_rate
 }
 
 /// Counts read from a results file.

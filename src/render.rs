@@ -35,14 +35,15 @@ pub struct RenderEnv {
 impl RenderEnv {
     /// Every environment of a config.
     pub fn all(config: &crate::repo::config::Config) -> Vec<RenderEnv> {
-        config
-            .environments
-            .iter()
-            .map(|e| RenderEnv {
-                name: e.name.clone(),
-                vars: e.vars.clone(),
-            })
-            .collect()
+        config.environments.iter().map(RenderEnv::of).collect()
+    }
+
+    /// What one configured environment gives templates.
+    pub fn of(env: &crate::repo::config::EnvironmentConfig) -> RenderEnv {
+        RenderEnv {
+            name: env.name.clone(),
+            vars: env.vars.clone(),
+        }
     }
 
     /// The stand-in used when there is no agentctl.toml (validating loose bundles).

@@ -81,6 +81,17 @@ pub struct BundleCheck {
     pub checks: Vec<CheckResult>,
 }
 
+impl BundleCheck {
+    /// `1.4.0`, or `1.4.0 → 1.5.0` when the version changed since the base.
+    pub fn version_label(&self) -> String {
+        match (&self.base_version, &self.version) {
+            (Some(a), Some(v)) if a != v => format!("{a} → {v}"),
+            (_, Some(v)) => v.clone(),
+            _ => "?".into(),
+        }
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {

@@ -114,11 +114,7 @@ fn human(w: &mut dyn Write, report: &CheckReport) -> std::io::Result<()> {
     let bold = anstyle::Style::new().bold();
     let mut snippets = SnippetWriter::default();
     for b in &report.bundles {
-        let version = match (&b.base_version, &b.version) {
-            (Some(a), Some(v)) if a != v => format!("{a} → {v}"),
-            (_, Some(v)) => v.clone(),
-            _ => "?".into(),
-        };
+        let version = b.version_label();
         let count: usize = b.checks.iter().map(|c| c.findings.len()).sum();
         writeln!(
             w,

@@ -1,6 +1,6 @@
 //! Options and helpers several subcommands share.
 
-use super::{CliError, CliResult, Context, Format, ui};
+use super::{CliResult, Context, Format, ui};
 use agentctl::ops::{Recorded, WriteOptions, with_push};
 use agentctl::repo::transaction::Record;
 use agentctl::repo::{Repo, RepoError};
@@ -28,11 +28,7 @@ impl WriteArgs {
         WriteOptions {
             actor: self.actor.clone(),
             reason,
-            record: if self.no_commit {
-                Record::FilesOnly
-            } else {
-                Record::Commit
-            },
+            record: record(self.no_commit),
         }
     }
 
@@ -48,12 +44,7 @@ impl WriteArgs {
                 let repo = open_repo()?;
                 Ok(op(&repo))
             }
-            Some(remote) => {
-                let cwd = std::env::current_dir()?;
-                let root = agentctl::repo::find_root(&cwd)
-                    .ok_or_else(|| CliError::from(RepoError::NotARepository(cwd.clone())))?;
-                Ok(with_push(&root, remote, op, recorded))
-            }
+            Some(remote) => Ok(with_push(&repo_root()?, remote, op, recorded)),
         }
     }
 }
@@ -62,6 +53,22 @@ impl WriteArgs {
 pub fn open_repo() -> CliResult<Repo> {
     let cwd = std::env::current_dir()?;
     Ok(Repo::discover(&cwd)?)
+}
+
+/// How a change is recorded: a commit, or with `--no-commit` files only.
+pub fn record(no_commit: bool) -> Record {
+    if no_commit {
+        Record::FilesOnly
+    } else {
+        Record::Commit
+    }
+}
+
+/// The root of the repository around the current directory (without
+/// opening it).
+pub fn repo_root() -> CliResult<std::path::PathBuf> {
+    let cwd = std::env::current_dir()?;
+    agentctl::repo::find_root(&cwd).ok_or_else(|| RepoError::NotARepository(cwd).into())
 }
 
 /// A status line saying what was recorded.

@@ -85,22 +85,15 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         })
     };
     let worktree = |r: &Repo| -> CliResult<Side> { diff::side_worktree(r).map_err(diff_error) };
-    let (from, to) = match (&args.base, &args.from, &args.to) {
-        (Some(base), _, _) => {
+    // --base conflicts with FROM and TO (clap enforces it).
+    let (from, to) = match (&args.from, &args.to) {
+        // A ref (--base, else HEAD) against the work tree.
+        (None, _) => {
             let r = need_repo()?;
-            (
-                diff::side_at_ref(r, base).map_err(diff_error)?,
-                worktree(r)?,
-            )
+            let at = args.base.as_deref().unwrap_or("HEAD");
+            (diff::side_at_ref(r, at).map_err(diff_error)?, worktree(r)?)
         }
-        (None, None, _) => {
-            let r = need_repo()?;
-            (
-                diff::side_at_ref(r, "HEAD").map_err(diff_error)?,
-                worktree(r)?,
-            )
-        }
-        (None, Some(a), None) => {
+        (Some(a), None) => {
             let r = need_repo()?;
             let from = diff::resolve(Some(r), a).map_err(|e| diff_error_in(e, Some(r)))?;
             let mut to = worktree(r)?;
@@ -111,7 +104,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             }
             (from, to)
         }
-        (None, Some(a), Some(b)) => (
+        (Some(a), Some(b)) => (
             diff::resolve(repo.as_ref(), a).map_err(|e| diff_error_in(e, repo.as_ref()))?,
             diff::resolve(repo.as_ref(), b).map_err(|e| diff_error_in(e, repo.as_ref()))?,
         ),

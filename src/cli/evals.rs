@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     })?;
     if report
         .min_pass_rate
-        .is_some_and(|m| report.pass_rate + 1e-12 < m)
+        .is_some_and(|m| !agentctl::evals::meets(report.pass_rate, m))
     {
         ctx.ui.warn("below the bundle's min_pass_rate: environments with require_evals will refuse this release");
     }

@@ -1,8 +1,7 @@
 //! `agentctl init [DIR]`
 
-use super::common::{print_report, write_created};
+use super::common::{print_report, record, write_created};
 use super::{CliResult, Context, Format};
-use agentctl::repo::transaction::Record;
 use std::path::PathBuf;
 
 /// Create an agentctl repository (and a git repository if there is none).
@@ -23,12 +22,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Some(d) => d,
         None => std::env::current_dir()?,
     };
-    let record = if args.no_commit {
-        Record::FilesOnly
-    } else {
-        Record::Commit
-    };
-    let report = agentctl::ops::init::init(&dir, record)?;
+    let report = agentctl::ops::init::init(&dir, record(args.no_commit))?;
     print_report(ctx, &report, |w| write_created(w, &report.files))?;
     if report.created_git {
         ctx.ui.status(&format!(

@@ -212,16 +212,3 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Man(args) => completions::run_man(&ctx, args),
     }
 }
-
-/// The `agents/` directory of the repository around the current directory.
-fn repo_agents_dir() -> CliResult<PathBuf> {
-    let cwd = std::env::current_dir()?;
-    let root = agentctl::repo::find_root(&cwd).ok_or_else(|| {
-        CliError::usage(format!(
-            "not an agentctl repository (no agentctl.toml in {} or any parent)",
-            cwd.display()
-        ))
-        .hinted("run `agentctl init`, use -C DIR, or pass bundle paths explicitly")
-    })?;
-    Ok(root.join("agents"))
-}

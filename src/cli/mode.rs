@@ -59,22 +59,27 @@ impl From<ModeArg> for Mode {
 
 /// Run `mode`.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
-    ctx.require_format(&[Format::Human, Format::Json])?;
-    let opts = args.write.options(Some(args.reason));
     let mode = Some(args.mode.into());
-    let report = args.write.execute(
-        |repo| set_mode(repo, &args.env, &args.name, mode, &opts),
-        |r| &r.recorded,
-    )??;
-    show(ctx, &report)
+    apply(ctx, &args.env, &args.name, mode, args.reason, &args.write)
 }
 
-/// Run `retire`.
+/// Run `retire` (a mode of none).
 pub fn run_retire(ctx: &Context, args: RetireArgs) -> CliResult<u8> {
+    apply(ctx, &args.env, &args.name, None, args.reason, &args.write)
+}
+
+fn apply(
+    ctx: &Context,
+    env: &str,
+    name: &str,
+    mode: Option<Mode>,
+    reason: String,
+    write: &WriteArgs,
+) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let opts = args.write.options(Some(args.reason));
-    let report = args.write.execute(
-        |repo| set_mode(repo, &args.env, &args.name, None, &opts),
+    let opts = write.options(Some(reason));
+    let report = write.execute(
+        |repo| set_mode(repo, env, name, mode, &opts),
         |r| &r.recorded,
     )??;
     show(ctx, &report)

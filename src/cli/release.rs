@@ -18,7 +18,6 @@ pub struct Args {
 /// Run it.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
-    let repo = open_repo()?;
     let opts = args.write.options(None);
     match args.write.execute(
         |repo| release::release(repo, &args.name, &opts),
@@ -47,11 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             let refusal =
                 serde_json::json!({"name": name, "released": false, "findings": findings});
             print_report(ctx, &refusal, |w| {
-                let mut s = SnippetWriter::default();
-                for f in &findings {
-                    s.write(w, f)?;
-                }
-                Ok(())
+                SnippetWriter::default().write_all(w, &findings)
             })?;
             Err(CliError::refused(format!(
                 "{name} is not ready to release: {} error(s); nothing was written",
@@ -64,7 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Err(e @ ReleaseError::VersionReused { .. }) => Err(CliError::refused(e.to_string())
             .hinted("bump `version` in agent.yaml: a released version never changes content")),
         Err(e @ ReleaseError::NoSuchAgent(_)) => {
-            Err(CliError::usage(e.to_string()).hinted(repo.agents_hint()))
+            Err(CliError::usage(e.to_string()).hinted(open_repo()?.agents_hint()))
         }
         Err(ReleaseError::Repo(e)) => Err(e.into()),
     }

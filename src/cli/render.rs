@@ -32,10 +32,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
     let repo = open_repo()?;
     let (_, env_cfg) = repo.environment(&args.env)?;
-    let target = RenderEnv {
-        name: env_cfg.name.clone(),
-        vars: env_cfg.vars.clone(),
-    };
+    let target = RenderEnv::of(env_cfg);
     let state = agentctl::ops::read_state(&repo, &args.env)?;
     let dir = match state.agents.get(&args.name) {
         Some(pin) if !args.source => {

@@ -1,13 +1,13 @@
 //! `agentctl validate [PATH…]`
 
-use super::{CliError, CliResult, Context, Format, ui};
+use super::common::{print_report, repo_root};
+use super::{CliError, CliResult, Context, Format};
 use crate::cli::error::EXIT_NO;
 use agentctl::render::RenderEnv;
 use agentctl::repo::config::Config;
 use agentctl::report::count;
 use agentctl::report::human::SnippetWriter;
-use agentctl::validate::{self, ValidateReport};
-use std::io::Write;
+use agentctl::validate;
 use std::path::PathBuf;
 
 /// Check bundles: schema, files, readiness gates.
@@ -25,8 +25,13 @@ pub struct Args {
 /// Run it.
 pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json])?;
+    let root = repo_root();
     let paths = if args.paths.is_empty() {
-        vec![super::repo_agents_dir()?]
+        let root = root.as_ref().map_err(|e| {
+            CliError::usage(e.message.clone())
+                .hinted("run `agentctl init`, use -C DIR, or pass bundle paths explicitly")
+        })?;
+        vec![root.join("agents")]
     } else {
         args.paths
     };
@@ -48,10 +53,16 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let bar = ctx
         .ui
         .progress(dirs.len() as u64, "validating", ctx.format != Format::Human);
-    let envs = render_envs();
+    let envs = root
+        .ok()
+        .and_then(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)).ok())
+        .map(|c| RenderEnv::all(&c))
+        .unwrap_or_else(RenderEnv::standalone);
     let report = validate::validate(&dirs, &envs, &|| bar.inc(1));
     bar.finish_and_clear();
-    ui::write_stdout(&ctx.ui, |w| render(ctx, &report, w))?;
+    print_report(ctx, &report, |w| {
+        SnippetWriter::default().write_all(w, report.findings())
+    })?;
     let s = report.summary;
     if ctx.format == Format::Human {
         let line = format!(
@@ -68,31 +79,4 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     }
     let failed = s.errors > 0 || (args.strict && s.warnings > 0);
     Ok(if failed { EXIT_NO } else { 0 })
-}
-
-fn render(ctx: &Context, report: &ValidateReport, w: &mut dyn Write) -> std::io::Result<()> {
-    match ctx.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, report)?;
-            writeln!(w)
-        }
-        _ => {
-            let mut snippets = SnippetWriter::default();
-            for f in report.findings() {
-                snippets.write(w, f)?;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The environments of the repository around the current directory, or a
-/// stand-in when validating loose bundles.
-fn render_envs() -> Vec<RenderEnv> {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| agentctl::repo::find_root(&cwd))
-        .and_then(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)).ok())
-        .map(|c| RenderEnv::all(&c))
-        .unwrap_or_else(RenderEnv::standalone)
 }

@@ -231,12 +231,8 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
     }
     let passed: u64 = records.iter().map(|r| r.passed).sum();
     let total: u64 = records.iter().map(|r| r.passed + r.failed + r.errors).sum();
-    let rate = if total == 0 {
-        0.0
-    } else {
-        passed as f64 / total as f64
-    };
-    if rate + 1e-12 < evals_cfg.min_pass_rate {
+    let rate = evals::pass_rate(passed, total);
+    if !evals::meets(rate, evals_cfg.min_pass_rate) {
         return GateResult::fail(
             "evals",
             format!(

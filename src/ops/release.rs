@@ -20,12 +20,10 @@ pub enum ReleaseError {
     #[error("no agent `{0}` under agents/")]
     NoSuchAgent(String),
     /// The bundle has validate errors.
-    #[error("{name} is not ready to release: {count} error(s)")]
+    #[error("{name} is not ready to release: {} error(s)", .findings.len())]
     NotReady {
         /// Agent.
         name: String,
-        /// Number of errors.
-        count: usize,
         /// The error findings.
         findings: Vec<Finding>,
         /// The whole check, for gates.
@@ -96,7 +94,6 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         _ => {
             return Err(ReleaseError::NotReady {
                 name: name.to_string(),
-                count: errors.len(),
                 findings: errors,
                 checked: Box::new(checked),
             });

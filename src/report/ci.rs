@@ -329,11 +329,7 @@ pub fn markdown(w: &mut dyn Write, report: &CheckReport, paths: &Paths) -> io::R
                     (n, _) => format!("❌ {n}"),
                 }
             };
-            let version = match (&b.base_version, &b.version) {
-                (Some(a), Some(v)) if a != v => format!("{a} → {v}"),
-                (_, Some(v)) => v.clone(),
-                _ => "?".into(),
-            };
+            let version = b.version_label();
             writeln!(
                 w,
                 "| `{}` | {} | {} | {} | {} | {} | {} |",

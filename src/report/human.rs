@@ -80,7 +80,11 @@ impl SnippetWriter {
     }
 
     /// Write findings, sorted as given.
-    pub fn write_all(&mut self, w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    pub fn write_all<'a>(
+        &mut self,
+        w: &mut dyn Write,
+        findings: impl IntoIterator<Item = &'a Finding>,
+    ) -> io::Result<()> {
         for f in findings {
             self.write(w, f)?;
         }
