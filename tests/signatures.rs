@@ -445,11 +445,14 @@ fn tampered_release_bytes_fail_the_digest() {
     let st = w.agentctl(&["statement", RELEASE]);
     assert_ne!(st.code, 0, "statement for tampered release: {}", st.stdout);
     assert_eq!(st.stdout, "", "statement printed for tampered content");
+    st.code(1).says("was modified");
     // Nor can it be signed.
     let before = w.commit_count();
     let s = w.agentctl(&["sign", RELEASE, "--key", key.to_str().expect("utf-8")]);
     assert_ne!(s.code, 0, "signed a tampered release: {}", s.all());
     assert_eq!(w.commit_count(), before);
+    // A failed verification, like verify's: exit 1, not a usage error.
+    s.code(1).says("was modified");
 }
 
 // 3b. A signature copied from another release.

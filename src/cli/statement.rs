@@ -23,23 +23,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human])?;
     let r = parse_release(&args.release)?;
     let repo = open_repo()?;
-    // Recompute from the files: a statement for tampered content is refused,
-    // so `agentctl statement | ssh-keygen -Y verify` cannot be fooled.
-    let meta = repo
-        .verify_release(&r.name, &r.version, None)
-        .map_err(|e| {
-            let code_one = matches!(e, agentctl::repo::RepoError::Corrupt { .. })
-                && repo
-                    .release_meta(&r.name, &r.version)
-                    .ok()
-                    .flatten()
-                    .is_some();
-            let mut err = CliError::from(e);
-            if code_one {
-                err.code = super::error::EXIT_NO;
-            }
-            err
-        })?;
+    // Recompute from the files: a statement for tampered content is refused
+    // (exit 1), so `agentctl statement | ssh-keygen -Y verify` cannot be fooled.
+    let meta = repo.verify_release(&r.name, &r.version, None)?;
     let text = agentctl::signing::statement(&meta.name, &meta.version, &meta.digest);
     ui::write_stdout(&ctx.ui, |w| w.write_all(text.as_bytes()))?;
     Ok(0)

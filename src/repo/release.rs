@@ -118,7 +118,9 @@ impl Layout {
         })
     }
 
-    /// Check a release's files against its recorded digest (and an expected one).
+    /// Check a release's files against its recorded digest (and an expected
+    /// one). A missing or unreadable release.yaml is `Corrupt`; files or a
+    /// pin that disagree with it are `Refused` (the answer is no).
     pub fn verify_release(
         &self,
         name: &str,
@@ -131,9 +133,14 @@ impl Layout {
                 message: format!("release {name}@{version} does not exist"),
                 hint: self.releases_hint(name),
             })?;
-        let actual = self.release_digest(name, version)?;
+        // The release exists: whatever is wrong with its files now is a
+        // failed verification (exit 1), not unreadable input.
+        let actual = self.release_digest(name, version).map_err(|e| match e {
+            RepoError::Corrupt { message, hint } => RepoError::Refused { message, hint },
+            e => e,
+        })?;
         if actual.digest != meta.digest {
-            return Err(RepoError::Corrupt {
+            return Err(RepoError::Refused {
                 message: format!(
                     "release {name}@{version} was modified: its files digest to {} but release.yaml records {}",
                     actual.digest, meta.digest
@@ -145,7 +152,7 @@ impl Layout {
         if let Some(exp) = expected
             && exp != meta.digest
         {
-            return Err(RepoError::Corrupt {
+            return Err(RepoError::Refused {
                 message: format!(
                     "release {name}@{version} has digest {} but the environment pins {exp}",
                     meta.digest
