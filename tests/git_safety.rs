@@ -444,3 +444,26 @@ fn kill_after_moving_the_branch_in_a_subdirectory_root_is_finished_too() {
     assert!(!mono.join("releases").exists(), "nothing outside sub/dir");
     fsck(&sb, &mono);
 }
+
+/// A mistyped environment is refused before anything is written, with the
+/// nearest name when there is one.
+#[test]
+fn a_mistyped_environment_is_refused_with_a_suggestion() {
+    let s = Scratch::new();
+    let before = s.snapshot();
+    for (args, hint) in [
+        (&["promote", "prdo"][..], "did you mean `prod`?"),
+        (
+            &["rollback", "stagign", "--reason", "x"][..],
+            "did you mean `staging`?",
+        ),
+        (&["history", "qa"][..], "environments: dev, staging, prod"),
+    ] {
+        let out = s.run(args);
+        assert_code(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("no environment `"), "{args:?}: {err}");
+        assert!(err.contains(hint), "{args:?}: {err}");
+    }
+    assert_eq!(s.snapshot(), before);
+}

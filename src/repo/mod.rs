@@ -261,15 +261,22 @@ impl Layout {
         &self,
         name: &str,
     ) -> Result<(usize, &config::EnvironmentConfig), RepoError> {
-        self.config
-            .environment(name)
-            .ok_or_else(|| RepoError::Unsafe {
+        self.config.environment(name).ok_or_else(|| {
+            let names: Vec<String> = self
+                .config
+                .environments
+                .iter()
+                .map(|e| e.name.clone())
+                .collect();
+            let list = format!("environments: {}", names.join(", "));
+            RepoError::Unsafe {
                 message: format!("no environment `{name}` in agentctl.toml"),
-                hint: format!(
-                    "environments: {}",
-                    self.config.environment_names().join(", ")
-                ),
-            })
+                hint: match crate::bundle::suggest(name, &names) {
+                    Some(s) => format!("did you mean `{s}`? ({list})"),
+                    None => list,
+                },
+            }
+        })
     }
 }
 
