@@ -500,3 +500,22 @@ fn a_suite_name_that_cannot_name_a_file_is_refused() {
             .is_file()
     );
 }
+
+/// validate in a repository whose agentctl.toml does not load says so, and
+/// renders prompts with a stand-in environment instead of failing silently.
+#[test]
+fn validate_warns_when_the_repository_config_does_not_load() {
+    let s = Scratch::new();
+    let config = s.read("agentctl.toml");
+    s.write("agentctl.toml", &format!("{config}bogus = [\n"));
+    let out = s.run(&["validate"]);
+    assert_code(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: ")
+            && err.contains("agentctl.toml:")
+            && err.contains("without the environments' variables"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -53,11 +53,21 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let bar = ctx
         .ui
         .progress(dirs.len() as u64, "validating", ctx.format != Format::Human);
-    let envs = root
+    // Prompts render for the repository's environments; loose bundles, or
+    // a repository whose agentctl.toml does not load, get a stand-in.
+    let config = root
         .ok()
-        .and_then(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)).ok())
-        .map(|c| RenderEnv::all(&c))
-        .unwrap_or_else(RenderEnv::standalone);
+        .map(|root| Config::load(&root.join(agentctl::repo::CONFIG_FILE)));
+    let envs = match config {
+        Some(Ok(c)) => RenderEnv::all(&c),
+        Some(Err(e)) => {
+            ctx.ui.warn(&format!(
+                "{e}; prompts render without the environments' variables (`agentctl check` reports the config)"
+            ));
+            RenderEnv::standalone()
+        }
+        None => RenderEnv::standalone(),
+    };
     let report = validate::validate(&dirs, &envs, &|| bar.inc(1));
     bar.finish_and_clear();
     print_report(ctx, &report, |w| {
