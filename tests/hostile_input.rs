@@ -5,8 +5,9 @@
 //! generous timeout catches hangs. Timings are measured by the benchmark
 //! script, not here.
 
+use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const HANG: Duration = Duration::from_secs(20);
@@ -19,34 +20,33 @@ fn bundle(dir: &Path, name: &str, manifest: &[u8]) -> std::path::PathBuf {
 }
 
 fn validate(path: &Path) -> (i32, String) {
+    // Output goes to files, not pipes: a large report must not fill a pipe
+    // nobody reads yet and pass for a hang.
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let (stdout, stderr) = (out_dir.path().join("stdout"), out_dir.path().join("stderr"));
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_agentctl"))
         .args(["validate", "--format", "json"])
         .arg(path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(File::create(&stdout).expect("stdout file"))
+        .stderr(File::create(&stderr).expect("stderr file"))
         .spawn()
         .expect("spawn agentctl");
-    loop {
-        if let Some(_status) = child.try_wait().expect("wait") {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if start.elapsed() > HANG {
             let _ = child.kill();
             panic!("agentctl hung on {}", path.display());
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().expect("output");
-    let code = out.status.code().unwrap_or(-1);
-    assert_ne!(
-        code,
-        101,
-        "panic on {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (code, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).expect("read output")).into_owned();
+    let code = status.code().unwrap_or(-1);
+    assert_ne!(code, 101, "panic on {}: {}", path.display(), read(&stderr));
+    (code, read(&stdout))
 }
 
 fn minimal(name: &str) -> String {

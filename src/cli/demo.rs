@@ -107,11 +107,6 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
 }
 
 fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
-    let w = |actor: &str, reason: Option<&str>| WriteOptions {
-        actor: Some(actor.to_string()),
-        reason: reason.map(str::to_string),
-        record: Record::Commit,
-    };
     let platform = "Sam Platform <sam.platform@example.com>";
     let oncall = "Olu Oncall <olu.oncall@example.com>";
 
@@ -317,18 +312,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         version: "1.5.0".into(),
     };
     approve(&repo, &r, &owner_key, &security_key, platform)?;
-    let pending = ops::promote::promote(
-        &repo,
-        &ops::promote::PromoteOptions {
-            env: "prod".into(),
-            agents: Vec::new(),
-            dry_run: true,
-            write: w(platform, None),
-            allowed_signers: None,
-            signer_roles: None,
-        },
-    )
-    .map_err(|e| fail("promote prod --dry-run", e))?;
+    let pending = preview_promote(&repo, "prod", platform)?;
     record_evals(t, &repo, keys, &pending, platform)?;
     show_promote(t, &promote(&repo, "prod", platform, Some("better tone"))?)?;
 
@@ -342,7 +326,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
             env: "prod".into(),
             agent: Some("support-triage".into()),
             to: None,
-            write: w(oncall, Some("answers too long")),
+            write: opts(oncall, Some("answers too long")),
         },
     )
     .map_err(|e| fail("rollback", e))?;
@@ -364,7 +348,7 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         "prod",
         "invoice-matcher",
         Some(agentctl::repo::environment::Mode::Disabled),
-        &w(oncall, Some("ERP maintenance")),
+        &opts(oncall, Some("ERP maintenance")),
     )
     .map_err(|e| fail("mode", e))?;
     t.say(&format!(
@@ -423,11 +407,7 @@ fn approve(
         .into_iter()
         .next()
         .ok_or_else(|| fail("sign", "the release names no owner email"))?;
-    let opts = WriteOptions {
-        actor: Some(actor.into()),
-        reason: None,
-        record: Record::Commit,
-    };
+    let opts = opts(actor, None);
     let mut out = Vec::new();
     for (key, principal) in [
         (owner_key, owner.as_str()),
@@ -477,11 +457,7 @@ fn record_evals(
                 &results_file,
                 Some(&suite),
                 None,
-                &WriteOptions {
-                    actor: Some(actor.into()),
-                    reason: None,
-                    record: Record::Commit,
-                },
+                &opts(actor, None),
             )
             .map_err(|e| fail("evals record", e))?;
             t.say(&format!(
@@ -497,28 +473,50 @@ fn record_evals(
     Ok(())
 }
 
+/// The tour's write options: a commit by `actor`.
+fn opts(actor: &str, reason: Option<&str>) -> WriteOptions {
+    WriteOptions {
+        actor: Some(actor.to_string()),
+        reason: reason.map(str::to_string),
+        record: Record::Commit,
+    }
+}
+
 fn promote(
     repo: &Repo,
     env: &str,
     actor: &str,
     reason: Option<&str>,
 ) -> CliResult<ops::promote::PromoteReport> {
+    promote_as(repo, env, opts(actor, reason), false)
+}
+
+/// `promote ENV --dry-run`.
+fn preview_promote(repo: &Repo, env: &str, actor: &str) -> CliResult<ops::promote::PromoteReport> {
+    promote_as(repo, env, opts(actor, None), true)
+}
+
+fn promote_as(
+    repo: &Repo,
+    env: &str,
+    write: WriteOptions,
+    dry_run: bool,
+) -> CliResult<ops::promote::PromoteReport> {
     ops::promote::promote(
         repo,
         &ops::promote::PromoteOptions {
             env: env.into(),
             agents: Vec::new(),
-            dry_run: false,
-            write: WriteOptions {
-                actor: Some(actor.into()),
-                reason: reason.map(str::to_string),
-                record: Record::Commit,
-            },
+            dry_run,
+            write,
             allowed_signers: None,
             signer_roles: None,
         },
     )
-    .map_err(|e| fail(&format!("promote {env}"), e))
+    .map_err(|e| {
+        let dry = if dry_run { " --dry-run" } else { "" };
+        fail(&format!("promote {env}{dry}"), e)
+    })
 }
 
 fn show_promote(t: &mut Tour, p: &ops::promote::PromoteReport) -> CliResult<()> {

@@ -109,12 +109,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             diff::resolve(repo.as_ref(), b).map_err(|e| diff_error_in(e, repo.as_ref()))?,
         ),
     };
-    let bar = ctx.ui.progress(0, "comparing", ctx.format != Format::Human);
-    let report = diff::compare_with_progress(repo.as_ref(), &from, &to, &|n| match n {
-        Some(total) => bar.set_length(total),
-        None => bar.inc(1),
-    })
-    .map_err(diff_error)?;
+    let bar = ctx.progress(0, "comparing");
+    let report = diff::compare_with_progress(repo.as_ref(), &from, &to, &ui::ticker(&bar))
+        .map_err(diff_error)?;
     bar.finish_and_clear();
     ui::write_stdout(&ctx.ui, |w| match ctx.format {
         Format::Json => write_json(w, &report),

@@ -174,6 +174,13 @@ impl Context {
     }
 }
 
+impl Context {
+    /// A progress bar for `len` items (hidden unless a person watches).
+    pub fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
+        self.ui.progress(len, what, self.format != Format::Human)
+    }
+}
+
 /// Run the parsed command; returns the exit code.
 pub fn run(cli: Cli) -> CliResult<u8> {
     if let Some(dir) = &cli.directory {

@@ -52,20 +52,14 @@ fn render(w: &mut dyn Write, r: &StatusReport) -> std::io::Result<()> {
         for env in &r.environments {
             let cell = match a.pin(env) {
                 Some(p) => {
-                    let mode = match p.mode {
-                        Mode::Active => String::new(),
-                        m => format!(" {stop}{m}{stop:#}"),
+                    let text = format!("{} ({})", p.version, format_age(p.age_seconds));
+                    // The mode is colored: pad by its plain width.
+                    let (mode, mode_width) = match p.mode {
+                        Mode::Active => (String::new(), 0),
+                        m => (format!(" {stop}{m}{stop:#}"), m.as_str().len() + 1),
                     };
-                    let plain_len = p.version.len()
-                        + format_age(p.age_seconds).len()
-                        + 3
-                        + if p.mode == Mode::Active {
-                            0
-                        } else {
-                            p.mode.as_str().len() + 1
-                        };
-                    let pad = " ".repeat(26usize.saturating_sub(plain_len));
-                    format!("{} ({}){mode}{pad}", p.version, format_age(p.age_seconds))
+                    let pad = " ".repeat(26usize.saturating_sub(text.len() + mode_width));
+                    format!("{text}{mode}{pad}")
                 }
                 None => format!("{:<26}", "-"),
             };

@@ -88,6 +88,15 @@ impl Ui {
     }
 }
 
+/// A library progress callback driving `bar`: `Some(total)` sets its
+/// length, `None` counts one item done.
+pub fn ticker(bar: &ProgressBar) -> impl Fn(Option<u64>) + Sync + '_ {
+    move |n| match n {
+        Some(total) => bar.set_length(total),
+        None => bar.inc(1),
+    }
+}
+
 /// Run `write` against stdout, treating a closed pipe as success.
 pub fn write_stdout(
     ui: &Ui,

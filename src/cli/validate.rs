@@ -50,9 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         ))
         .hinted("create one with `agentctl new NAME`"));
     }
-    let bar = ctx
-        .ui
-        .progress(dirs.len() as u64, "validating", ctx.format != Format::Human);
+    let bar = ctx.progress(dirs.len() as u64, "validating");
     // Prompts render for the repository's environments; loose bundles, or
     // a repository whose agentctl.toml does not load, get a stand-in.
     let config = root

@@ -32,11 +32,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         args.trust.allowed_signers.as_deref(),
         args.trust.signer_roles.as_deref(),
     )?;
-    let bar = ctx.ui.progress(0, "verifying", ctx.format != Format::Human);
-    let report = verify_with_progress(&repo, &trust, &target, &|n| match n {
-        Some(total) => bar.set_length(total),
-        None => bar.inc(1),
-    })?;
+    let bar = ctx.progress(0, "verifying");
+    let report = verify_with_progress(&repo, &trust, &target, &super::ui::ticker(&bar))?;
     bar.finish_and_clear();
     print_report(ctx, &report, |w| render(w, &report))?;
     if report.ok {
