@@ -313,15 +313,24 @@ pub(crate) fn head_name<'r>(head: &'r git2::Reference) -> Result<&'r str, RepoEr
         .map_err(|_| RepoError::Git("branch name is not UTF-8".into()))
 }
 
-/// The time operations record: now, or `AGENTCTL_NOW` (RFC 3339) so tests
-/// and reproducible demos get fixed clocks.
+/// The time operations record and gates judge by: the real clock. Test
+/// builds (feature `test-hooks`) honour `AGENTCTL_NOW` (RFC 3339) so tests
+/// get fixed clocks; a shipped binary never reads it, so nobody can step
+/// around a freeze window or a key's expiry by setting a variable.
 pub fn now() -> jiff::Timestamp {
     fixed_now().unwrap_or_else(jiff::Timestamp::now)
 }
 
-/// The fixed clock from `AGENTCTL_NOW`, when set and valid.
+/// The fixed clock from `AGENTCTL_NOW`, in test builds only.
+#[cfg(feature = "test-hooks")]
 pub fn fixed_now() -> Option<jiff::Timestamp> {
     std::env::var("AGENTCTL_NOW").ok()?.parse().ok()
+}
+
+/// The fixed clock: never, outside test builds.
+#[cfg(not(feature = "test-hooks"))]
+pub fn fixed_now() -> Option<jiff::Timestamp> {
+    None
 }
 
 /// Format a timestamp as RFC 3339 in UTC, to the second.

@@ -114,16 +114,23 @@ struct Journal {
     paths: Vec<String>,
 }
 
-/// A test-only fault injection point: when `AGENTCTL_FAULT` names this
-/// step, the process aborts here, as if killed.
+/// A fault injection point (test builds only): when `AGENTCTL_FAULT` names
+/// this step, the process aborts here, as if killed.
+#[cfg(feature = "test-hooks")]
 pub fn fault_point(step: &str) {
     if std::env::var("AGENTCTL_FAULT").is_ok_and(|v| v == step) {
         std::process::abort();
     }
 }
 
+/// No fault injection outside test builds.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn fault_point(_step: &str) {}
+
 /// A test-only hook: `AGENTCTL_TEST_HOLD_LOCK_MS` keeps the lock held that
 /// long after it is taken, so tests can make two processes overlap.
+#[cfg(feature = "test-hooks")]
 fn hold_lock_for_tests() {
     if let Some(ms) = std::env::var("AGENTCTL_TEST_HOLD_LOCK_MS")
         .ok()
@@ -132,6 +139,9 @@ fn hold_lock_for_tests() {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
+
+#[cfg(not(feature = "test-hooks"))]
+fn hold_lock_for_tests() {}
 
 /// Lock the repository and check it is safe to change; returns where the
 /// branch stood for the compare-and-swap.
