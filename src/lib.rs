@@ -8,6 +8,7 @@
 //! - [`digest`]: the canonical bundle digest (coreutils-compatible)
 //! - [`schema`]: the JSON Schema generated from the manifest types
 //! - [`validate`]: finding and checking bundles, in parallel
+//! - [`files`]: reading and writing repository files without following links
 //! - [`finding`]: findings with rule ids, positions and hints
 //! - [`report`]: findings rendered as human text and JSON
 
@@ -16,6 +17,7 @@ pub mod check;
 pub mod diff;
 pub mod digest;
 pub mod evals;
+pub mod files;
 pub mod finding;
 pub mod fuzzing;
 pub mod ops;

@@ -79,7 +79,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Some(file) => {
             let mut buf = Vec::new();
             render(&mut buf, ctx.format)?;
-            agentctl::repo::transaction::write_atomic(file, &buf).map_err(CliError::from)?;
+            agentctl::files::write_output(file, &buf)
+                .map_err(|e| CliError::from(agentctl::repo::RepoError::from(e)))?;
             ui::write_stdout(&ctx.ui, |w| render(w, Format::Human))?;
             ctx.ui.status(&format!(
                 "wrote the {} report to {}",

@@ -52,7 +52,11 @@ impl WriteArgs {
 /// Open the repository around the current directory.
 pub fn open_repo() -> CliResult<Repo> {
     let cwd = std::env::current_dir()?;
-    Ok(Repo::discover(&cwd)?)
+    let repo = Repo::discover(&cwd)?;
+    for note in &repo.notes {
+        super::ui::early_warning(note);
+    }
+    Ok(repo)
 }
 
 /// How a change is recorded: a commit, or with `--no-commit` files only.

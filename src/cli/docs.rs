@@ -26,7 +26,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let text = agentctl::ops::docs::runbook(&repo, &args.name, args.env.as_deref())?;
     match &args.out {
         Some(path) => {
-            agentctl::repo::transaction::write_atomic(path, text.as_bytes())
+            agentctl::files::write_output(path, text.as_bytes())
+                .map_err(agentctl::repo::RepoError::from)
                 .map_err(CliError::from)?;
             ctx.ui.status(&format!("wrote {}", path.display()));
         }

@@ -103,6 +103,24 @@ impl From<agentctl::repo::RepoError> for CliError {
                 CliError::conflict(m).hinted("nothing was written; run the command again")
             }
             E::Io { .. } => CliError::usage(e.to_string()),
+            E::File(f) => {
+                use agentctl::files::FileError as F;
+                let hint = match &f {
+                    F::Link { .. } => {
+                        "a link in the repository can point anywhere (your ~/.ssh, /dev/zero); replace it with the real file or directory, or remove it"
+                    }
+                    F::NotRegular { .. } => "replace it with a regular file",
+                    F::TooLarge { .. } => {
+                        "this file is larger than agentctl reads; check what it is"
+                    }
+                    F::Outside { .. } => "name a path inside the repository",
+                    F::Io { source, .. } if source.raw_os_error() == Some(28) => {
+                        "free some space and run the command again; nothing was committed"
+                    }
+                    F::Io { .. } => "",
+                };
+                CliError::usage(f.to_string()).hinted_unless_empty(hint.to_string())
+            }
         }
     }
 }

@@ -88,6 +88,13 @@ impl Ui {
     }
 }
 
+/// A warning before the terminal settings are known (while opening the
+/// repository): plain text on stderr.
+pub fn early_warning(message: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "warning: {message}");
+}
+
 /// A library progress callback driving `bar`: `Some(total)` sets its
 /// length, `None` counts one item done.
 pub fn ticker(bar: &ProgressBar) -> impl Fn(Option<u64>) + Sync + '_ {

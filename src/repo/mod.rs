@@ -66,6 +66,10 @@ pub enum RepoError {
         /// What happened.
         message: String,
     },
+    /// A repository file could not be read or written safely (a link, a
+    /// FIFO, an oversized file, a full disk).
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
     /// Repository content is inconsistent (a hand-edited file, a missing release).
     #[error("{message}")]
     Corrupt {
@@ -100,6 +104,9 @@ pub struct Repo {
     pub layout: Layout,
     /// The git repository, when there is one.
     pub git: Option<git2::Repository>,
+    /// Something the person should know that did not stop the command
+    /// (e.g. an interrupted change a read-only checkout could not finish).
+    pub notes: Vec<String>,
 }
 
 impl std::ops::Deref for Repo {
@@ -124,7 +131,7 @@ impl Repo {
                 // A killed `init` may have committed agentctl.toml without
                 // writing it to the work tree yet: finish that, then look again.
                 if let Ok(git) = git2::Repository::discover(start) {
-                    transaction::recover_git(&git)?;
+                    let _ = transaction::recover_git(&git)?;
                 }
                 find_root(start).ok_or_else(|| RepoError::NotARepository(start.to_path_buf()))?
             }
@@ -135,8 +142,26 @@ impl Repo {
     /// Open the repository whose agentctl.toml is in `root`.
     pub fn open(root: &Path) -> Result<Repo, RepoError> {
         let config = Config::load(&root.join(CONFIG_FILE))?;
-        let repo = Repo::from_parts(root, config, git2::Repository::discover(root).ok())?;
-        transaction::recover_if_needed(&repo)?;
+        let git = match git2::Repository::discover(root) {
+            Ok(g) => Some(g),
+            Err(e) if e.code() == git2::ErrorCode::Owner => {
+                return Err(RepoError::Unsafe {
+                    message: format!(
+                        "git refuses to open {}: it is owned by another user (\"dubious ownership\")",
+                        root.display()
+                    ),
+                    hint: format!(
+                        "if you trust this repository: `git config --global --add safe.directory {}`",
+                        root.display()
+                    ),
+                });
+            }
+            Err(_) => None,
+        };
+        let mut repo = Repo::from_parts(root, config, git)?;
+        if let Some(note) = transaction::recover_if_needed(&repo)? {
+            repo.notes.push(note);
+        }
         Ok(repo)
     }
 
@@ -167,6 +192,7 @@ impl Repo {
                 config,
             },
             git,
+            notes: Vec::new(),
         })
     }
 

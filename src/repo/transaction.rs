@@ -21,6 +21,7 @@
 //! command sees the repository exactly as before or exactly as after.
 
 use super::{Lock, Repo, RepoError, io_error};
+use crate::files;
 use git2::{ErrorCode, Oid, Repository, Status, StatusOptions};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -105,11 +106,19 @@ pub enum Outcome {
     Written,
 }
 
+/// What a transaction is about to change, kept in `.git/agentctl-journal.json`
+/// from before the commit point until the work tree is up to date.
 #[derive(Debug, Serialize, Deserialize)]
 struct Journal {
+    /// The branch moved (empty for `--no-commit`).
     branch: String,
+    /// Where it pointed before.
     old: Option<String>,
+    /// The new commit, or (files only) the tree holding the new content.
     new: String,
+    /// `--no-commit`: no ref moves; `new` is a tree.
+    #[serde(default)]
+    files_only: bool,
     prefix: String,
     paths: Vec<String>,
 }
@@ -244,6 +253,16 @@ fn check_paths_clean(repo: &Repo, git: &Repository, paths: &[String]) -> Result<
     })
 }
 
+/// Check, before anything is written, that every change can be made
+/// without following a link: each directory on the way is a real directory
+/// (or missing) and each target a regular file (or missing).
+fn preflight(root: &Path, changes: &[Change]) -> Result<(), RepoError> {
+    for c in changes {
+        files::check_writable(root, Path::new(&c.path))?;
+    }
+    Ok(())
+}
+
 /// Apply `changes`: commit them (with `start` from [`begin`]) or just write them.
 pub fn apply(
     repo: &Repo,
@@ -252,11 +271,9 @@ pub fn apply(
     changes: &[Change],
     message: &Message,
 ) -> Result<Outcome, RepoError> {
+    preflight(&repo.root, changes)?;
     let Some(start) = start else {
-        for c in changes {
-            write_worktree_file(&repo.root.join(&c.path), c.content.as_deref())?;
-        }
-        return Ok(Outcome::Written);
+        return apply_files_only(repo, changes);
     };
     let git = repo.git()?;
     let mut release_dirs: Vec<String> = changes
@@ -271,11 +288,93 @@ pub fn apply(
     release_dirs.dedup();
     check_paths_clean(repo, git, &release_dirs)?;
     let parent = start.head.map(|oid| git.find_commit(oid)).transpose()?;
-    let tree_oid = match &parent {
-        Some(p) => {
+    let base = parent.as_ref().map(|p| p.tree()).transpose()?;
+    let tree_oid = build_tree(git, &repo.prefix, base.as_ref(), changes).map_err(objects_error)?;
+    let tree = git.find_tree(tree_oid)?;
+    let sig = signature(git)?;
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let new = git
+        .commit(None, &sig, &sig, &message.render(), &tree, &parents)
+        .map_err(objects_error)?;
+    fault_point("objects");
+
+    let journal = Journal {
+        branch: start.branch.clone(),
+        old: start.head.map(|o| o.to_string()),
+        new: new.to_string(),
+        files_only: false,
+        prefix: repo.prefix.clone(),
+        paths: changes.iter().map(|c| c.path.clone()).collect(),
+    };
+    write_journal(git, &journal)?;
+    fault_point("journal");
+
+    let moved = match start.head {
+        Some(old) => git.reference_matching(&start.branch, new, true, old, &message.subject),
+        None => git.reference(&start.branch, new, false, &message.subject),
+    };
+    if let Err(e) = moved {
+        let journal_path = journal_path(git);
+        let _ = std::fs::remove_file(&journal_path);
+        return Err(match e.code() {
+            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => {
+                RepoError::Conflict(format!(
+                    "{} moved while agentctl was working; nothing was written",
+                    start.branch
+                ))
+            }
+            _ => objects_error(e),
+        });
+    }
+    fault_point("ref");
+    sync_worktree(&repo.prefix, git, new, &journal.paths, true)?;
+    remove_journal(git)?;
+    Ok(Outcome::Committed(new.to_string()))
+}
+
+/// `--no-commit`: the new content still goes into git objects first (a tree
+/// no ref points at), and the journal names it, so a kill halfway through
+/// writing the files is finished by the next command instead of leaving a
+/// half-written set.
+fn apply_files_only(repo: &Repo, changes: &[Change]) -> Result<Outcome, RepoError> {
+    let Some(git) = repo.git.as_ref() else {
+        for c in changes {
+            write_file(&repo.root, &c.path, c.content.as_deref())?;
+        }
+        return Ok(Outcome::Written);
+    };
+    let base = match git.head() {
+        Ok(h) => Some(h.peel_to_tree()?),
+        Err(_) => None,
+    };
+    let tree = build_tree(git, &repo.prefix, base.as_ref(), changes).map_err(objects_error)?;
+    let journal = Journal {
+        branch: String::new(),
+        old: None,
+        new: tree.to_string(),
+        files_only: true,
+        prefix: repo.prefix.clone(),
+        paths: changes.iter().map(|c| c.path.clone()).collect(),
+    };
+    write_journal(git, &journal)?;
+    fault_point("journal");
+    sync_from_tree(&repo.prefix, git, tree, &journal.paths)?;
+    remove_journal(git)?;
+    Ok(Outcome::Written)
+}
+
+/// The tree of `base` with `changes` applied (from scratch without a base).
+fn build_tree(
+    git: &Repository,
+    prefix: &str,
+    base: Option<&git2::Tree>,
+    changes: &[Change],
+) -> Result<Oid, git2::Error> {
+    match base {
+        Some(base) => {
             let mut update = git2::build::TreeUpdateBuilder::new();
             for c in changes {
-                let path = format!("{}{}", repo.prefix, c.path);
+                let path = format!("{prefix}{}", c.path);
                 match &c.content {
                     Some(bytes) => {
                         let blob = git.blob(bytes)?;
@@ -286,7 +385,7 @@ pub fn apply(
                     }
                 }
             }
-            update.create_updated(git, &p.tree()?)?
+            update.create_updated(git, base)
         }
         // The first commit: build the tree from scratch (no empty base tree
         // object is left dangling).
@@ -306,54 +405,45 @@ pub fn apply(
                         id: git.blob(bytes)?,
                         flags: 0,
                         flags_extended: 0,
-                        path: format!("{}{}", repo.prefix, c.path).into_bytes(),
+                        path: format!("{prefix}{}", c.path).into_bytes(),
                     };
                     index.add(&entry)?;
                 }
             }
-            index.write_tree_to(git)?
+            index.write_tree_to(git)
         }
-    };
-    let tree = git.find_tree(tree_oid)?;
-    let sig = signature(git)?;
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let new = git.commit(None, &sig, &sig, &message.render(), &tree, &parents)?;
-    fault_point("objects");
-
-    let journal = Journal {
-        branch: start.branch.clone(),
-        old: start.head.map(|o| o.to_string()),
-        new: new.to_string(),
-        prefix: repo.prefix.clone(),
-        paths: changes.iter().map(|c| c.path.clone()).collect(),
-    };
-    let journal_path = journal_path(git);
-    write_atomic(
-        &journal_path,
-        &serde_json::to_vec(&journal).expect("journal always serializes"),
-    )?;
-    fault_point("journal");
-
-    let moved = match start.head {
-        Some(old) => git.reference_matching(&start.branch, new, true, old, &message.subject),
-        None => git.reference(&start.branch, new, false, &message.subject),
-    };
-    if let Err(e) = moved {
-        let _ = std::fs::remove_file(&journal_path);
-        return Err(match e.code() {
-            ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked => {
-                RepoError::Conflict(format!(
-                    "{} moved while agentctl was working; nothing was written",
-                    start.branch
-                ))
-            }
-            _ => e.into(),
-        });
     }
-    fault_point("ref");
-    sync_worktree(&repo.prefix, git, new, &journal.paths)?;
-    std::fs::remove_file(&journal_path).map_err(|e| io_error(&journal_path, e))?;
-    Ok(Outcome::Committed(new.to_string()))
+}
+
+/// A failure writing git objects or refs, in words that say what happened:
+/// libgit2 sometimes reports a full disk as "no error".
+fn objects_error(e: git2::Error) -> RepoError {
+    let m = e.message().trim();
+    if m.is_empty() || m.eq_ignore_ascii_case("no error") {
+        let os = std::io::Error::last_os_error();
+        let words = match os.raw_os_error() {
+            Some(code) if code == libc::ENOSPC => "no space left on device".to_string(),
+            Some(code) if code == libc::EDQUOT => "disk quota exceeded".to_string(),
+            Some(code) if code == libc::EFBIG => "file too large (`ulimit -f`?)".to_string(),
+            Some(0) | None => "the write failed without a reason (is the disk full?)".to_string(),
+            Some(_) => os.to_string(),
+        };
+        return RepoError::Git(format!(
+            "cannot write git objects under .git/objects: {words}"
+        ));
+    }
+    RepoError::Git(format!("cannot write git objects: {m}"))
+}
+
+fn write_journal(git: &Repository, journal: &Journal) -> Result<(), RepoError> {
+    let bytes = serde_json::to_vec(journal).expect("journal always serializes");
+    files::write(git.path(), Path::new(JOURNAL), &bytes)?;
+    Ok(())
+}
+
+fn remove_journal(git: &Repository) -> Result<(), RepoError> {
+    files::remove(git.path(), Path::new(JOURNAL))?;
+    Ok(())
 }
 
 fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
@@ -361,7 +451,7 @@ fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
         message: "git has no identity to commit with".into(),
         hint: "set one: `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
     })?;
-    // Honour fixed clocks for reproducible commits in tests and demos.
+    // Honour fixed clocks for reproducible commits in tests.
     let when = match super::fixed_now() {
         Some(t) => git2::Time::new(t.as_second(), 0),
         None => sig.when(),
@@ -371,128 +461,228 @@ fn signature(git: &Repository) -> Result<git2::Signature<'static>, RepoError> {
     Ok(git2::Signature::new(&name, &email, &when)?)
 }
 
+const JOURNAL: &str = "agentctl-journal.json";
+
 fn journal_path(git: &Repository) -> PathBuf {
-    git.path().join("agentctl-journal.json")
+    git.path().join(JOURNAL)
 }
 
-/// Make the work tree and index match commit `new` for `paths`.
+/// Make the work tree (and, with `index`, the index) match commit `new`
+/// for `paths`.
 fn sync_worktree(
     prefix: &str,
     git: &Repository,
     new: Oid,
     paths: &[String],
+    index: bool,
 ) -> Result<(), RepoError> {
-    let tree = git.find_commit(new)?.tree()?;
+    let tree = git.find_commit(new)?.tree()?.id();
+    sync_from_tree(prefix, git, tree, paths)?;
+    if !index {
+        return Ok(());
+    }
     let Some(workdir) = git.workdir() else {
         return Ok(());
     };
-    for (i, rel) in paths.iter().enumerate() {
-        let git_path = format!("{}{}", prefix, rel);
-        let content = match tree.get_path(Path::new(&git_path)) {
-            Ok(entry) => Some(git.find_blob(entry.id())?.content().to_vec()),
-            Err(e) if e.code() == ErrorCode::NotFound => None,
-            Err(e) => return Err(e.into()),
-        };
-        write_worktree_file(&workdir.join(&git_path), content.as_deref())?;
-        if i == 0 {
-            fault_point("worktree");
-        }
-    }
     let mut index = git.index()?;
     for rel in paths {
-        let git_path = format!("{}{}", prefix, rel);
-        if workdir.join(&git_path).exists() {
+        let git_path = format!("{prefix}{rel}");
+        if files::is_file(workdir, Path::new(&git_path)) {
             index.add_path(Path::new(&git_path))?;
         } else {
             let _ = index.remove_path(Path::new(&git_path));
         }
     }
     fault_point("index");
-    index.write()?;
+    index.write().map_err(objects_error)?;
     Ok(())
 }
 
-fn write_worktree_file(path: &Path, content: Option<&[u8]>) -> Result<(), RepoError> {
-    match content {
-        Some(bytes) => {
-            if std::fs::read(path).is_ok_and(|old| old == bytes) {
-                return Ok(());
-            }
-            write_atomic(path, bytes)
+/// Write `paths` of the work tree from `tree` (deleting those it lacks).
+fn sync_from_tree(
+    prefix: &str,
+    git: &Repository,
+    tree: Oid,
+    paths: &[String],
+) -> Result<(), RepoError> {
+    let tree = git.find_tree(tree)?;
+    let Some(workdir) = git.workdir() else {
+        return Ok(());
+    };
+    for (i, rel) in paths.iter().enumerate() {
+        let git_path = format!("{prefix}{rel}");
+        let content = match tree.get_path(Path::new(&git_path)) {
+            Ok(entry) => Some(git.find_blob(entry.id())?.content().to_vec()),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        write_file(workdir, &git_path, content.as_deref())?;
+        if i == 0 {
+            fault_point("worktree");
         }
-        None => match std::fs::remove_file(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error(path, e)),
-        },
     }
+    Ok(())
 }
 
-/// Write a file by writing a temporary sibling and renaming it into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+fn write_file(root: &Path, rel: &str, content: Option<&[u8]>) -> Result<(), RepoError> {
+    match content {
+        Some(bytes) => files::write(root, Path::new(rel), bytes)?,
+        None => files::remove(root, Path::new(rel))?,
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.agentctl-tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
-    })
+    Ok(())
+}
+
+/// Write a file atomically under `root` (never through a link).
+pub fn write_atomic(root: &Path, rel: &str, bytes: &[u8]) -> Result<(), RepoError> {
+    files::write(root, Path::new(rel), bytes)?;
+    Ok(())
 }
 
 /// Finish or discard a journal left by a killed process, if the lock is free.
-pub fn recover_if_needed(repo: &Repo) -> Result<(), RepoError> {
+///
+/// On a checkout agentctl cannot write (read-only mount, another user's
+/// files), a leftover journal cannot be finished: read-only commands go on
+/// and the returned note says the work tree may lag the branch.
+pub fn recover_if_needed(repo: &Repo) -> Result<Option<String>, RepoError> {
     match &repo.git {
         Some(git) => recover_git(git),
-        None => Ok(()),
+        None => Ok(None),
     }
 }
 
 /// Finish or discard a journal in `git`, if there is one and the lock is
 /// free. Works before agentctl.toml exists (a killed `init`).
-pub fn recover_git(git: &Repository) -> Result<(), RepoError> {
+pub fn recover_git(git: &Repository) -> Result<Option<String>, RepoError> {
     if !journal_path(git).exists() {
-        return Ok(());
+        return Ok(None);
     }
-    match super::lock_dir(git.commondir()) {
-        Ok(_lock) => recover_locked_git(git),
+    let attempt = super::lock_dir(git.commondir()).and_then(|_lock| recover_locked_git(git));
+    match attempt {
+        Ok(()) => Ok(None),
         // A live process holds the lock and will finish its own work.
-        Err(RepoError::Conflict(_)) => Ok(()),
+        Err(RepoError::Conflict(_)) => Ok(None),
+        Err(e) if is_read_only(&e) => Ok(Some(format!(
+            "an interrupted agentctl change could not be finished ({e}); this checkout is read-only, so its files may lag the branch (HEAD is the truth)"
+        ))),
         Err(e) => Err(e),
     }
 }
 
-fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
-    match &repo.git {
-        Some(git) => recover_locked_git(git),
-        None => Ok(()),
+fn is_read_only(e: &RepoError) -> bool {
+    match e {
+        RepoError::File(f) => f.is_read_only(),
+        RepoError::Io { message, .. } => {
+            message.contains("Read-only file system") || message.contains("Permission denied")
+        }
+        _ => false,
     }
 }
 
+fn recover_locked(repo: &Repo) -> Result<(), RepoError> {
+    if let Some(git) = &repo.git {
+        recover_locked_git(git)?;
+        files::remove_stale_temps(git.path())?;
+    }
+    // Temporary files of a killed `--no-commit` run, or of one killed
+    // before its journal was written, are only ever next to environment
+    // files or inside the directories a journal names.
+    files::remove_stale_temps(&repo.root.join("environments"))?;
+    Ok(())
+}
+
 fn recover_locked_git(git: &Repository) -> Result<(), RepoError> {
-    let path = journal_path(git);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_error(&path, e)),
+    let Some(bytes) = files::read(git.path(), Path::new(JOURNAL), 64 << 20)? else {
+        return Ok(());
     };
+    // The journal is written whole (temp file + rename), so one that does
+    // not parse is not ours to act on: it is dropped.
     if let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) {
-        let current = git
-            .find_reference(&journal.branch)
-            .ok()
-            .and_then(|r| r.target())
-            .map(|o| o.to_string());
-        if current.as_deref() == Some(journal.new.as_str()) {
-            let new = Oid::from_str(&journal.new)?;
-            sync_worktree(&journal.prefix, git, new, &journal.paths)?;
+        remove_stale_git_locks(git, &journal)?;
+        if journal.files_only {
+            let tree = Oid::from_str(&journal.new)?;
+            if git.find_tree(tree).is_ok() {
+                sync_from_tree(&journal.prefix, git, tree, &journal.paths)?;
+            }
+        } else {
+            let current = git
+                .find_reference(&journal.branch)
+                .ok()
+                .and_then(|r| r.target())
+                .map(|o| o.to_string());
+            if current.as_deref() == Some(journal.new.as_str()) {
+                let new = Oid::from_str(&journal.new)?;
+                sync_worktree(&journal.prefix, git, new, &journal.paths, true)?;
+            }
+        }
+        if let Some(workdir) = git.workdir() {
+            let mut dirs: Vec<PathBuf> = journal
+                .paths
+                .iter()
+                .filter_map(|p| {
+                    Path::new(&format!("{}{p}", journal.prefix))
+                        .parent()
+                        .map(|d| workdir.join(d))
+                })
+                .collect();
+            dirs.sort();
+            dirs.dedup();
+            for d in dirs {
+                files::remove_stale_temps(&d)?;
+            }
         }
     }
-    std::fs::remove_file(&path).map_err(|e| io_error(&path, e))
+    files::remove_stale_temps(git.path())?;
+    remove_journal(git)
+}
+
+/// Remove the git lock files a killed agentctl left: the branch's ref lock
+/// and the index lock. Only with a journal present (the process died
+/// inside a transaction, the only time it takes them) and only when no
+/// live process has the file open (a person's `git commit` holds its
+/// index.lock open for as long as it exists).
+fn remove_stale_git_locks(git: &Repository, journal: &Journal) -> Result<(), RepoError> {
+    let mut locks = vec![git.path().join("index.lock")];
+    if !journal.files_only && !journal.branch.is_empty() {
+        locks.push(git.commondir().join(format!("{}.lock", journal.branch)));
+    }
+    for lock in locks {
+        if lock.symlink_metadata().is_ok() && !open_by_a_process(&lock) {
+            match std::fs::remove_file(&lock) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&lock, e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether any process has `path` open (Linux: /proc/*/fd). Where /proc
+/// cannot be read, assume it is open: never remove a lock we cannot judge.
+fn open_by_a_process(path: &Path) -> bool {
+    let Ok(target) = path.canonicalize() else {
+        return false;
+    };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    for p in procs.flatten() {
+        if !p
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).is_ok_and(|l| l == target) {
+                return true;
+            }
+        }
+    }
+    false
 }
