@@ -88,6 +88,11 @@ pub struct BundleDigest {
 
 /// The file list of a directory in digest order, refusing what the digest refuses.
 pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DigestError> {
+    // walkdir follows a root that is a link; a linked bundle or release
+    // directory would digest content from anywhere.
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(DigestError::Symlink { path: dir.into() });
+    }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).follow_links(false) {
         let entry = entry.map_err(|e| {
@@ -152,7 +157,17 @@ pub fn hash_file(path: &Path) -> Result<(Sha256Hash, u64), DigestError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    // Not through a link, and never blocking on a FIFO swapped in after
+    // the directory was listed.
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(DigestError::Special { path: path.into() });
+    }
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;

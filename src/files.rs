@@ -359,8 +359,27 @@ pub fn is_dir(root: &Path, rel: &Path) -> bool {
     true
 }
 
+/// The first component of `rel` below `root` that is a symbolic link.
+pub fn first_link(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let parts = plain_components(rel).ok()?;
+    let mut path = root.to_path_buf();
+    for part in parts {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => return Some(path),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 /// Read the file at `path` itself (the last component is not followed),
 /// bounded and regular only.
+pub fn read_no_follow(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    read_at(path, limit)
+}
+
 fn read_at(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let file = OpenOptions::new()
         .read(true)

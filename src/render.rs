@@ -105,10 +105,17 @@ fn load_template(root: &Path, name: &str) -> Result<Option<String>, minijinja::E
             "templates may only include files inside their own bundle (no `..`, no absolute paths)",
         );
     }
+    if let Some(link) = crate::files::first_link(root, Path::new(name)) {
+        let shown = link
+            .strip_prefix(root)
+            .unwrap_or(&link)
+            .display()
+            .to_string();
+        return refuse(&format!("`{shown}` is a symlink"));
+    }
     let full = root.join(name);
     match std::fs::symlink_metadata(&full) {
         Err(_) => Ok(None),
-        Ok(m) if m.file_type().is_symlink() => refuse("it is a symlink"),
         Ok(m) if !m.is_file() => refuse("it is not a regular file"),
         Ok(_) => match bundle::read_text(&full, Path::new(name), bundle::MAX_TEXT_FILE_BYTES) {
             Ok(text) => Ok(Some(text)),

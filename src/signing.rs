@@ -188,9 +188,13 @@ pub struct AllowedSigners {
 impl AllowedSigners {
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<AllowedSigners, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SignError::Key {
+        let bytes = crate::files::read_input(path, 4 << 20).map_err(|e| SignError::Key {
             path: path.into(),
             message: format!("cannot read allowed_signers: {e}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| SignError::Key {
+            path: path.into(),
+            message: "allowed_signers is not valid UTF-8".into(),
         })?;
         AllowedSigners::parse(&text, path)
     }

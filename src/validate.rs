@@ -60,7 +60,10 @@ pub fn subdirectories(dir: &Path) -> Result<Vec<PathBuf>, TargetError> {
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        if entry.file_type().map_err(io)?.is_dir() {
+        let ft = entry.file_type().map_err(io)?;
+        // A linked directory is listed so that checking it says it is a
+        // link (a bundle must be a real directory), never skipped silently.
+        if ft.is_dir() || (ft.is_symlink() && entry.path().is_dir()) {
             dirs.push(entry.path());
         }
     }

@@ -61,6 +61,11 @@ proptest! {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, bytes).expect("write");
         }
+        // A release freezes what is committed.
+        for args in [&["add", "-A"][..], &["-c", "user.name=Prop", "-c", "user.email=prop@example.com", "commit", "-qm", "bundle"][..]] {
+            let ok = std::process::Command::new("git").arg("-C").arg(&root).args(args).status().expect("git");
+            prop_assert!(ok.success());
+        }
         let source = agentctl::digest::digest_dir(&bundle).expect("digest source");
         let opts = WriteOptions { actor: Some("Prop <prop@example.com>".into()), reason: None, record: Record::Commit };
         let report = agentctl::ops::release::release(&repo, "prop-agent", &opts).expect("release");

@@ -71,24 +71,9 @@ pub struct LoadedManifest {
 /// Read a text file under a size limit, refusing what would make its bytes
 /// differ across platforms or tools: invalid UTF-8, a BOM, CRLF line endings.
 pub fn read_text(path: &Path, display: &Path, max: u64) -> Result<String, Finding> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| {
-        Finding::error(
-            "file-unreadable",
-            display,
-            format!("cannot read {}: {e}", display.display()),
-        )
-        .hint("check that the file exists and is readable")
-    })?;
-    if meta.is_dir() {
-        return Err(Finding::error(
-            "file-unreadable",
-            display,
-            format!("{} is a directory, not a file", display.display()),
-        )
-        .hint("replace the directory with a file"));
-    }
-    if meta.file_type().is_symlink() {
-        return Err(Finding::error(
+    use crate::files::FileError;
+    let bytes = crate::files::read_no_follow(path, max).map_err(|e| match e {
+        FileError::Link { .. } => Finding::error(
             "file-unreadable",
             display,
             format!(
@@ -96,37 +81,49 @@ pub fn read_text(path: &Path, display: &Path, max: u64) -> Result<String, Findin
                 display.display()
             ),
         )
-        .hint("replace the symlink with the file itself"));
-    }
-    if !meta.is_file() {
-        return Err(Finding::error(
+        .hint("replace the symlink with the file itself"),
+        FileError::NotRegular { kind, .. } => Finding::error(
             "file-unreadable",
             display,
-            format!("{} is not a regular file", display.display()),
+            format!("{} is {kind}, not a regular file", display.display()),
         )
-        .hint("bundles hold regular files only"));
-    }
-    if meta.len() > max {
-        return Err(Finding::error(
+        .hint("bundles hold regular files only"),
+        FileError::TooLarge { limit, .. } => Finding::error(
             "file-too-large",
             display,
             format!(
-                "{} is {} bytes; the limit is {} bytes",
-                display.display(),
-                meta.len(),
-                max
+                "{} is larger than the limit of {limit} bytes",
+                display.display()
             ),
         )
-        .hint("keep prompts and manifests small; move bulk data to a knowledge source"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Finding::error(
+        .hint("keep prompts and manifests small; move bulk data to a knowledge source"),
+        e => Finding::error(
             "file-unreadable",
             display,
             format!("cannot read {}: {e}", display.display()),
         )
+        .hint("check that the file exists and is readable"),
     })?;
     text_from_bytes(bytes, display)
+}
+
+/// [`read_text`] of `rel` inside the bundle `dir`, refusing a symlink on
+/// any component of the way (a directory link would lead outside).
+pub fn read_text_in(dir: &Path, rel: &str, display: &Path, max: u64) -> Result<String, Finding> {
+    if let Some(link) = crate::files::first_link(dir, Path::new(rel)) {
+        let shown = link
+            .strip_prefix(dir)
+            .unwrap_or(&link)
+            .display()
+            .to_string();
+        return Err(Finding::error(
+            "file-outside-bundle",
+            display,
+            format!("`{shown}` is a symlink; bundles hold regular files and directories only"),
+        )
+        .hint("replace the symlink with the file or directory itself"));
+    }
+    read_text(&dir.join(rel), display, max)
 }
 
 /// Check and convert file bytes to text (see [`read_text`]).
@@ -399,6 +396,87 @@ pub struct Checked {
     pub findings: Vec<Finding>,
 }
 
+/// The most bytes one file of a bundle may hold, named by the manifest or not.
+pub const MAX_BUNDLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// The most bytes a whole bundle may hold.
+pub const MAX_BUNDLE_BYTES: u64 = 64 * 1024 * 1024;
+/// The most files a bundle may hold.
+pub const MAX_BUNDLE_FILES: usize = 10_000;
+
+/// Check every file of a bundle, named by the manifest or not: the
+/// directory is no link, holds only regular files with plain names, and
+/// stays within the limits `release` applies.
+pub fn check_files(dir: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        findings.push(
+            Finding::error(
+                "bundle-is-link",
+                dir,
+                format!(
+                    "{} is a symbolic link; a bundle is a real directory",
+                    dir.display()
+                ),
+            )
+            .hint("a linked bundle would release content from outside the repository; replace the link with the directory itself"),
+        );
+        return findings;
+    }
+    let listed = match crate::digest::list_files(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            findings.push(
+                Finding::error("bundle-unreadable", dir, e.to_string())
+                    .hint("bundles hold regular files with plain names only; remove it"),
+            );
+            return findings;
+        }
+    };
+    if listed.len() > MAX_BUNDLE_FILES {
+        findings.push(
+            Finding::error(
+                "bundle-too-large",
+                dir,
+                format!(
+                    "the bundle holds {} files; the limit is {MAX_BUNDLE_FILES}",
+                    listed.len()
+                ),
+            )
+            .hint("keep bulk data out of bundles; reference it as a knowledge source"),
+        );
+    }
+    let mut total = 0u64;
+    for (rel, full) in &listed {
+        let size = std::fs::symlink_metadata(full)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        total = total.saturating_add(size);
+        if size > MAX_BUNDLE_FILE_BYTES {
+            findings.push(
+                Finding::error(
+                    "file-too-large",
+                    full,
+                    format!(
+                        "{rel} is {size} bytes; a bundle file may hold at most {MAX_BUNDLE_FILE_BYTES} bytes"
+                    ),
+                )
+                .hint("keep bulk data out of bundles; reference it as a knowledge source"),
+            );
+        }
+    }
+    if total > MAX_BUNDLE_BYTES {
+        findings.push(
+            Finding::error(
+                "bundle-too-large",
+                dir,
+                format!("the bundle holds {total} bytes; the limit is {MAX_BUNDLE_BYTES}"),
+            )
+            .hint("keep bulk data out of bundles; reference it as a knowledge source"),
+        );
+    }
+    findings
+}
+
 /// Load and check a source bundle directory: parse, readiness, named text
 /// files. `name` must equal the directory's name.
 pub fn check_dir(dir: &Path) -> Checked {
@@ -437,6 +515,7 @@ pub fn check_dir_as(
             let regular = std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_file());
             if readiness::is_contained(rel)
                 && regular
+                && crate::files::first_link(dir, Path::new(rel)).is_none()
                 && let Err(f) = read_text(&full, &full, MAX_TEXT_FILE_BYTES)
             {
                 findings.push(f);
@@ -451,12 +530,7 @@ pub fn check_dir_as(
             findings.extend(crate::render::check(dir, &l.manifest, envs));
         }
     }
-    if let Err(e) = crate::digest::list_files(dir) {
-        findings.push(
-            Finding::error("bundle-unreadable", dir, e.to_string())
-                .hint("bundles hold regular files with plain names only; remove it"),
-        );
-    }
+    findings.extend(check_files(dir));
     crate::finding::sort(&mut findings);
     Checked {
         manifest: loaded,

@@ -609,6 +609,22 @@ fn files(c: &mut Checker, m: &Manifest, bundle_dir: &Path) {
             continue;
         }
         let full = bundle_dir.join(path);
+        if let Some(link) = crate::files::first_link(bundle_dir, Path::new(path))
+            && link != full
+        {
+            let shown = link
+                .strip_prefix(bundle_dir)
+                .unwrap_or(&link)
+                .display()
+                .to_string();
+            c.error(
+                "file-outside-bundle",
+                &ptr,
+                format!("`{path}` is reached through `{shown}`, a symlink"),
+                "replace the linked directory with the directory itself",
+            );
+            continue;
+        }
         match std::fs::symlink_metadata(&full) {
             Err(_) => c.error(
                 "file-missing",

@@ -58,6 +58,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         }
         Err(e @ ReleaseError::VersionReused { .. }) => Err(CliError::refused(e.to_string())
             .hinted("bump `version` in agent.yaml: a released version never changes content")),
+        Err(e @ ReleaseError::Uncommitted { .. }) => Err(CliError::refused(format!(
+            "{e}; nothing was written"
+        ))
+        .hinted(
+            "a release freezes the committed bundle: commit the changes (`git add agents/ && git commit`), or remove untracked and ignored files from the bundle directory",
+        )),
         Err(e @ ReleaseError::NoSuchAgent(_)) => {
             Err(CliError::usage(e.to_string()).hinted(open_repo()?.agents_hint()))
         }

@@ -33,6 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let repo = open_repo()?;
     let (_, env_cfg) = repo.environment(&args.env)?;
     let target = RenderEnv::of(env_cfg);
+    agentctl::repo::Layout::check_agent_name(&args.name)?;
     let state = agentctl::ops::read_state(&repo, &args.env)?;
     let dir = match state.agents.get(&args.name) {
         Some(pin) if !args.source => {
@@ -40,7 +41,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
                 "rendering {}@{}, which {} runs",
                 args.name, pin.version, args.env
             ));
-            repo.release_path(&args.name, &pin.version).join("bundle")
+            repo.bundle_dir_checked(
+                &args.name,
+                &format!("releases/{}/{}/bundle", args.name, pin.version),
+            )?
         }
         _ => {
             if !args.source {
@@ -49,7 +53,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
                     args.name, args.env, args.name
                 ));
             }
-            repo.agent_dir(&args.name)
+            repo.bundle_dir_checked(&args.name, &format!("agents/{}", args.name))?
         }
     };
     let file = dir.join(bundle::MANIFEST_FILE);

@@ -400,8 +400,9 @@ fn load(repo: Option<&Repo>, b: &BundleRef) -> Result<Loaded, DiffError> {
             for (rel, full) in
                 digest::list_files(dir).map_err(|e| DiffError::Read(e.to_string()))?
             {
-                let bytes = std::fs::read(&full)
-                    .map_err(|e| DiffError::Read(format!("{}: {e}", full.display())))?;
+                let bytes =
+                    crate::files::read_no_follow(&full, crate::bundle::MAX_BUNDLE_FILE_BYTES)
+                        .map_err(|e| DiffError::Read(e.to_string()))?;
                 files.insert(rel, bytes);
             }
         }

@@ -3,6 +3,7 @@
 use crate::bundle;
 use crate::repo::{Repo, RepoError};
 use serde::Serialize;
+use std::path::Path;
 
 const BUILTIN: &str = include_str!("../../templates/runbook.md.j2");
 
@@ -18,7 +19,7 @@ struct EnvRow {
 /// Render the runbook for agent `name`: from the release `env` runs when
 /// given (and it runs one), else from `agents/NAME`.
 pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, RepoError> {
-    let mut dir = repo.agent_dir(name);
+    let mut dir = repo.bundle_dir_checked(name, &format!("agents/{name}"))?;
     let mut rows = Vec::new();
     for e in &repo.config.environments {
         let state = super::read_state(repo, &e.name)?;
@@ -26,7 +27,8 @@ pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, Rep
         if Some(e.name.as_str()) == env
             && let Some(p) = pin
         {
-            dir = repo.release_path(name, &p.version).join("bundle");
+            dir =
+                repo.bundle_dir_checked(name, &format!("releases/{name}/{}/bundle", p.version))?;
         }
         rows.push(EnvRow {
             name: e.name.clone(),
@@ -57,10 +59,12 @@ pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, Rep
         hint: format!("run `agentctl validate {}`", dir.display()),
     })?;
     let m = loaded.manifest;
-    let template = match std::fs::read_to_string(repo.path("templates/runbook.md.j2")) {
-        Ok(t) => t,
-        Err(_) => BUILTIN.to_string(),
-    };
+    let template = crate::files::read_text(
+        &repo.root,
+        Path::new("templates/runbook.md.j2"),
+        crate::bundle::MAX_TEXT_FILE_BYTES,
+    )?
+    .unwrap_or_else(|| BUILTIN.to_string());
     let rel = |p: &Option<String>| p.as_ref().map(|p| format!("agents/{name}/{p}"));
     let prod = repo
         .config

@@ -58,20 +58,25 @@ pub fn record(
             "run the evals against the released content (`agentctl digest releases/NAME/VERSION/bundle`)",
         ));
     }
-    let size = std::fs::metadata(results)
-        .map_err(|e| crate::repo::io_error(results, e))?
-        .len();
-    if size > evals::MAX_RESULTS_BYTES {
-        return Err(refuse(
-            format!(
-                "{} is {size} bytes; the limit is {}",
-                results.display(),
-                evals::MAX_RESULTS_BYTES
+    // A FIFO, a device or an endless file answers at once; `-` is stdin.
+    let bytes =
+        crate::files::read_input(results, evals::MAX_RESULTS_BYTES).map_err(|e| match e {
+            crate::files::FileError::TooLarge { .. } => refuse(
+                format!(
+                    "{} is larger than the limit of {} bytes",
+                    results.display(),
+                    evals::MAX_RESULTS_BYTES
+                ),
+                "record a summary (the native format) instead",
             ),
-            "record a summary (the native format) instead",
-        ));
-    }
-    let text = std::fs::read_to_string(results).map_err(|e| crate::repo::io_error(results, e))?;
+            e => RepoError::from(e),
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        refuse(
+            format!("{} is not UTF-8 text", results.display()),
+            "pass promptfoo's JSON output or the native JSON format",
+        )
+    })?;
     let parsed = evals::parse(&text).map_err(|e| {
         refuse(
             format!("{}: {e}", results.display()),
@@ -176,6 +181,14 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
         );
     };
     let dir = repo.release_path(name, version).join("evals");
+    let rel_dir = format!("{}/evals", crate::repo::release::release_dir(name, version));
+    if let Some(link) = crate::files::first_link(&repo.root, std::path::Path::new(&rel_dir)) {
+        return GateResult::fail(
+            "evals",
+            format!("{} is a symbolic link", link.display()),
+            "eval records are regular files written by `agentctl evals record`; restore them from git",
+        );
+    }
     let mut records = Vec::new();
     if let Ok(rd) = std::fs::read_dir(&dir) {
         for entry in rd.filter_map(Result::ok) {
@@ -183,9 +196,9 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
             if path.extension().is_none_or(|x| x != "json") {
                 continue;
             }
-            match std::fs::read_to_string(&path)
+            match crate::files::read_no_follow(&path, 1 << 20)
                 .ok()
-                .and_then(|t| serde_json::from_str::<EvalRecord>(&t).ok())
+                .and_then(|t| serde_json::from_slice::<EvalRecord>(&t).ok())
             {
                 Some(r) => records.push(r),
                 None => {

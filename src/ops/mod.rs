@@ -154,12 +154,13 @@ pub fn with_push<T, E: From<RepoError>>(
 
 /// Append events to an environment's log text.
 pub fn log_with(repo: &Repo, env: &str, events: &[Event]) -> Result<Vec<u8>, RepoError> {
-    let path = repo.path(&environment::log_path(env));
-    let mut text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(crate::repo::io_error(&path, e)),
-    };
+    let rel = environment::log_path(env);
+    let mut text = crate::files::read_text(
+        &repo.root,
+        std::path::Path::new(&rel),
+        environment::MAX_LOG_BYTES,
+    )?
+    .unwrap_or_default();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }

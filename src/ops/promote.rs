@@ -166,6 +166,26 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
                     ));
                 }
                 Err(ReleaseError::Repo(e)) => return Err(e.into()),
+                Err(e @ ReleaseError::Uncommitted { .. }) => {
+                    let mut gates = vec![freeze.clone()];
+                    gates.push(policy::GateResult::fail(
+                        "committed",
+                        format!("{e}"),
+                        "a release freezes the committed bundle: commit the changes, or remove untracked and ignored files from the bundle directory",
+                    ));
+                    let version = crate::bundle::load_manifest(&repo.agent_dir(&name))
+                        .map(|l| l.manifest.version)
+                        .unwrap_or_else(|_| "?".into());
+                    moves.push(Move {
+                        agent: name.clone(),
+                        from_version: current.map(|c| c.version.clone()),
+                        to_version: version,
+                        to_digest: String::new(),
+                        new_release: true,
+                        mode: current.map(|c| c.mode).unwrap_or_default(),
+                        gates,
+                    });
+                }
                 Err(ReleaseError::NotReady { checked, .. }) => {
                     let version = checked
                         .manifest

@@ -29,6 +29,14 @@ pub enum ReleaseError {
         /// The whole check, for gates.
         checked: Box<bundle::Checked>,
     },
+    /// The bundle's files differ from what is committed at HEAD.
+    #[error("agents/{name}/ differs from what is committed at HEAD: {}", .files.join(", "))]
+    Uncommitted {
+        /// Agent.
+        name: String,
+        /// Up to ten differing paths (modified, untracked or ignored).
+        files: Vec<String>,
+    },
     /// The version exists with other content.
     #[error(
         "{name} {version} is already released with digest {existing}; the bundle now digests to {current}"
@@ -103,6 +111,15 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         message: e.to_string(),
         hint: "bundles hold regular files with plain names only".into(),
     })?;
+    if let Some(git) = &repo.git {
+        let files = differs_from_head(repo, git, name)?;
+        if !files.is_empty() {
+            return Err(ReleaseError::Uncommitted {
+                name: name.to_string(),
+                files,
+            });
+        }
+    }
     let exists = match repo.release_meta(name, &version)? {
         Some(meta) if meta.digest == digest.digest => true,
         Some(meta) => {
@@ -121,6 +138,33 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         exists,
         checked,
     })
+}
+
+/// The paths under `agents/NAME/` whose work-tree state is not HEAD's:
+/// modified, staged, untracked and ignored files alike, since any of them
+/// would make the frozen bytes differ from the commit `source_commit` names.
+fn differs_from_head(
+    repo: &Repo,
+    git: &git2::Repository,
+    name: &str,
+) -> Result<Vec<String>, RepoError> {
+    if git.head().is_err() {
+        return Ok(vec![format!("agents/{name}/ (nothing is committed yet)")]);
+    }
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(true)
+        .recurse_ignored_dirs(true)
+        .disable_pathspec_match(false)
+        .pathspec(format!("{}agents/{name}/", repo.prefix));
+    let statuses = git.statuses(Some(&mut opts))?;
+    Ok(statuses
+        .iter()
+        .filter(|s| s.status() != git2::Status::CURRENT)
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .take(10)
+        .collect())
 }
 
 /// The files and metadata of a new release.
@@ -144,7 +188,13 @@ pub fn release_files(
         created_at: format_time(now()),
         created_by: actor.to_string(),
     };
-    let changes = repo.release_changes(name, &prepared.version, &prepared.digest, &meta)?;
+    let changes = repo.release_changes(
+        name,
+        &prepared.version,
+        &prepared.digest,
+        &meta,
+        repo.git.as_ref(),
+    )?;
     Ok((meta, changes))
 }
 

@@ -39,6 +39,12 @@ impl Trust {
         roles: Option<&Path>,
     ) -> Result<Trust, RepoError> {
         let in_repo = repo.path(".agentctl/allowed_signers");
+        if allowed_signers.is_none()
+            && let Some(link) =
+                crate::files::first_link(&repo.root, Path::new(".agentctl/allowed_signers"))
+        {
+            return Err(crate::files::FileError::Link { path: link }.into());
+        }
         let allowed_path = allowed_signers.map(Path::to_path_buf).unwrap_or(in_repo);
         let allowed = if allowed_path.exists() || allowed_signers.is_some() {
             AllowedSigners::load(&allowed_path).map_err(|e| RepoError::Corrupt {
@@ -53,7 +59,11 @@ impl Trust {
         };
         let role_map = match roles {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| crate::repo::io_error(p, e))?;
+                let bytes = crate::files::read_input(p, 1 << 20)?;
+                let text = String::from_utf8(bytes).map_err(|_| RepoError::Corrupt {
+                    message: format!("{}: not valid UTF-8", p.display()),
+                    hint: "the roles file is TOML text".into(),
+                })?;
                 let f: RolesFile = toml::from_str(&text).map_err(|e| RepoError::Corrupt {
                     message: format!("{}: {}", p.display(), e.message()),
                     hint: "the file holds a `[roles]` table: `security = [\"priya@example.com\"]`"
@@ -115,6 +125,13 @@ pub fn check_signatures(
     digest: &str,
 ) -> Result<Vec<SignatureResult>, RepoError> {
     let dir = repo.release_path(name, version).join("signatures");
+    let rel_dir = format!(
+        "{}/signatures",
+        crate::repo::release::release_dir(name, version)
+    );
+    if let Some(link) = crate::files::first_link(&repo.root, Path::new(&rel_dir)) {
+        return Err(crate::files::FileError::Link { path: link }.into());
+    }
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
             .filter_map(Result::ok)
@@ -141,8 +158,8 @@ pub fn check_signatures(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut key = None;
-        let verdict = match std::fs::read(&file) {
-            Ok(bytes) if bytes.len() <= 64 * 1024 => {
+        let verdict = match crate::files::read_no_follow(&file, 64 * 1024) {
+            Ok(bytes) => {
                 key = signing::signer_fingerprint(&bytes);
                 signing::verify(
                     &trust.allowed,
@@ -152,7 +169,7 @@ pub fn check_signatures(
                     now,
                 )
             }
-            Ok(_) => Verdict::Bad {
+            Err(crate::files::FileError::TooLarge { .. }) => Verdict::Bad {
                 reason: "signature file is over 64 KiB".into(),
             },
             Err(e) => Verdict::Bad {

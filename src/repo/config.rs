@@ -110,11 +110,22 @@ pub struct ConfigError {
 impl Config {
     /// Read and check `agentctl.toml`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = crate::files::read_no_follow(path, 1 << 20).map_err(|e| ConfigError {
             path: path.into(),
             position: None,
             message: format!("cannot read: {e}"),
-            hint: Some("run `agentctl init` to create one".into()),
+            hint: Some(match e {
+                crate::files::FileError::Link { .. } => {
+                    "agentctl.toml must be a regular file, not a link".into()
+                }
+                _ => "run `agentctl init` to create one".into(),
+            }),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError {
+            path: path.into(),
+            position: None,
+            message: "not valid UTF-8".into(),
+            hint: None,
         })?;
         Config::parse(&text, path)
     }

@@ -327,23 +327,28 @@ pub fn read(root: &Path, env: &str) -> Result<(EnvState, Vec<Event>), String> {
     Ok((read_state(root, env)?, read_log(root, env)?))
 }
 
+/// The most bytes an environment's state file may hold.
+pub const MAX_STATE_BYTES: u64 = 64 << 20;
+/// The most bytes an environment's log may hold.
+pub const MAX_LOG_BYTES: u64 = 1 << 30;
+
 /// Read an environment's state (a missing file is empty).
 pub fn read_state(root: &Path, env: &str) -> Result<EnvState, String> {
-    let file = root.join(state_path(env));
-    match std::fs::read_to_string(&file) {
-        Ok(text) => EnvState::parse(&text).map_err(|e| format!("{}: {e}", file.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(EnvState::default()),
-        Err(e) => Err(format!("{}: {e}", file.display())),
+    let rel = state_path(env);
+    match crate::files::read_text(root, Path::new(&rel), MAX_STATE_BYTES) {
+        Ok(Some(text)) => EnvState::parse(&text).map_err(|e| format!("{rel}: {e}")),
+        Ok(None) => Ok(EnvState::default()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
 /// Read an environment's log, which only grows (a missing file is empty).
 pub fn read_log(root: &Path, env: &str) -> Result<Vec<Event>, String> {
-    let file = root.join(log_path(env));
-    match std::fs::read_to_string(&file) {
-        Ok(text) => parse_log(&text).map_err(|e| format!("{}: {e}", file.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("{}: {e}", file.display())),
+    let rel = log_path(env);
+    match crate::files::read_text(root, Path::new(&rel), MAX_LOG_BYTES) {
+        Ok(Some(text)) => parse_log(&text).map_err(|e| format!("{rel}: {e}")),
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e.to_string()),
     }
 }
 

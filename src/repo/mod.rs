@@ -242,6 +242,17 @@ impl Layout {
         })
     }
 
+    /// A bundle directory below the root (`agents/NAME` or a release's
+    /// `bundle/`), refused when the name is not an agent name or any
+    /// component of the way is a link.
+    pub fn bundle_dir_checked(&self, name: &str, rel: &str) -> Result<PathBuf, RepoError> {
+        Self::check_agent_name(name)?;
+        if let Some(link) = crate::files::first_link(&self.root, Path::new(rel)) {
+            return Err(crate::files::FileError::Link { path: link }.into());
+        }
+        Ok(self.root.join(rel))
+    }
+
     /// Source bundle directory of an agent.
     pub fn agent_dir(&self, name: &str) -> PathBuf {
         self.root.join("agents").join(name)

@@ -9,7 +9,7 @@ use super::transaction::Change;
 use super::{Layout, RepoError, io_error};
 use crate::digest::{self, BundleDigest};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `release.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,23 @@ pub struct ReleaseMeta {
     pub created_at: String,
     /// Who.
     pub created_by: String,
+}
+
+/// The tree of `agents/NAME/` at HEAD.
+fn committed_tree<'g>(
+    git: &'g git2::Repository,
+    prefix: &str,
+    name: &str,
+) -> Result<(&'g git2::Repository, git2::Tree<'g>), RepoError> {
+    let head = git.head()?.peel_to_tree()?;
+    let entry = head
+        .get_path(Path::new(&format!("{prefix}agents/{name}")))
+        .map_err(|_| RepoError::Refused {
+            message: format!("agents/{name}/ is not committed"),
+            hint: format!("commit it first (`git add agents/{name} && git commit`)"),
+        })?;
+    let tree = entry.to_object(git)?.peel_to_tree()?;
+    Ok((git, tree))
 }
 
 /// `releases/NAME/VERSION`, relative to the root.
@@ -86,10 +103,9 @@ impl Layout {
         version: &str,
     ) -> Result<Option<ReleaseMeta>, RepoError> {
         let path = self.release_path(name, version).join("release.yaml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error(&path, e)),
+        let rel = format!("{}/release.yaml", release_dir(name, version));
+        let Some(text) = crate::files::read_text(&self.root, Path::new(&rel), 64 * 1024)? else {
+            return Ok(None);
         };
         let meta: ReleaseMeta = serde_saphyr::from_str(&text).map_err(|e| RepoError::Corrupt {
             message: format!("{}: {}", path.display(), e.without_snippet()),
@@ -165,15 +181,18 @@ impl Layout {
 
     /// Released versions of an agent, sorted by semver where possible.
     pub fn release_versions(&self, name: &str) -> Result<Vec<String>, RepoError> {
-        let dir = self.root.join("releases").join(name);
-        if !dir.is_dir() {
+        let rel = format!("releases/{name}");
+        if !crate::files::is_dir(&self.root, Path::new(&rel)) {
             return Ok(Vec::new());
         }
+        let dir = self.root.join(&rel);
         let mut versions: Vec<String> = std::fs::read_dir(&dir)
             .map_err(|e| io_error(&dir, e))?
             .filter_map(Result::ok)
-            .filter(|e| e.path().join("release.yaml").is_file())
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|v| {
+                crate::files::is_file(&self.root, Path::new(&format!("{rel}/{v}/release.yaml")))
+            })
             .collect();
         versions.sort_by(
             |a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
@@ -191,13 +210,39 @@ impl Layout {
         version: &str,
         bundle: &BundleDigest,
         meta: &ReleaseMeta,
+        git: Option<&git2::Repository>,
     ) -> Result<Vec<Change>, RepoError> {
         let src = self.agent_dir(name);
         let dest = release_dir(name, version);
         let mut changes = Vec::with_capacity(bundle.files.len() + 1);
+        // The frozen bytes are the committed ones (`source_commit`), read
+        // from git objects; each must hash to what the work tree digested.
+        let committed = git
+            .map(|g| committed_tree(g, &self.prefix, name))
+            .transpose()?;
         for f in &bundle.files {
             let full = src.join(&f.path);
-            let bytes = std::fs::read(&full).map_err(|e| io_error(&full, e))?;
+            let bytes = match &committed {
+                Some((git, tree)) => {
+                    let entry = tree.get_path(Path::new(&f.path)).map_err(|_| {
+                        RepoError::Conflict(format!(
+                            "{} is not in the commit being released",
+                            full.display()
+                        ))
+                    })?;
+                    if entry.filemode() != i32::from(git2::FileMode::Blob)
+                        && entry.filemode() != i32::from(git2::FileMode::BlobExecutable)
+                    {
+                        return Err(crate::files::FileError::NotRegular {
+                            path: full,
+                            kind: "not a regular file in the commit",
+                        }
+                        .into());
+                    }
+                    git.find_blob(entry.id())?.content().to_vec()
+                }
+                None => crate::files::read_no_follow(&full, crate::bundle::MAX_BUNDLE_FILE_BYTES)?,
+            };
             if digest::hash_bytes(&bytes) != f.hash {
                 return Err(RepoError::Conflict(format!(
                     "{} changed while it was being released",
@@ -205,6 +250,22 @@ impl Layout {
                 )));
             }
             changes.push(Change::write(format!("{dest}/bundle/{}", f.path), bytes));
+        }
+        if let Some((_, tree)) = &committed {
+            let mut count = 0usize;
+            tree.walk(git2::TreeWalkMode::PreOrder, |_, e| {
+                if e.kind() != Some(git2::ObjectType::Tree) {
+                    count += 1;
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+            if count != bundle.files.len() {
+                return Err(RepoError::Conflict(format!(
+                    "agents/{name}/ holds {} files in the commit but {} in the work tree",
+                    count,
+                    bundle.files.len()
+                )));
+            }
         }
         let yaml = serde_saphyr::to_string(meta).expect("release metadata always serializes");
         changes.push(Change::write(

@@ -93,10 +93,7 @@ impl SnippetWriter {
 
     fn line(&mut self, f: &Finding, line: u32) -> Option<String> {
         let lines = self.files.entry(f.file.clone()).or_insert_with(|| {
-            let bytes = std::fs::read(&f.file).ok()?;
-            if bytes.len() > 4 * 1024 * 1024 {
-                return None;
-            }
+            let bytes = crate::files::read_no_follow(&f.file, 4 * 1024 * 1024).ok()?;
             Some(
                 String::from_utf8_lossy(&bytes)
                     .lines()
