@@ -227,10 +227,13 @@ pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<(), FileError> {
         let _ = std::fs::remove_file(&tmp);
         return Err(io_err(&path)(e));
     }
+    crate::fault::step();
     std::fs::rename(&tmp, &path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io_err(&path)(e)
-    })
+    })?;
+    crate::fault::step();
+    Ok(())
 }
 
 /// Create a temporary sibling of `path` exclusively (never an existing name,

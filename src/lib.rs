@@ -8,6 +8,7 @@
 //! - [`digest`]: the canonical bundle digest (coreutils-compatible)
 //! - [`schema`]: the JSON Schema generated from the manifest types
 //! - [`validate`]: finding and checking bundles, in parallel
+//! - [`fault`]: crash-test fault points (test builds only)
 //! - [`files`]: reading and writing repository files without following links
 //! - [`finding`]: findings with rule ids, positions and hints
 //! - [`report`]: findings rendered as human text and JSON
@@ -17,6 +18,7 @@ pub mod check;
 pub mod diff;
 pub mod digest;
 pub mod evals;
+pub mod fault;
 pub mod files;
 pub mod finding;
 pub mod fuzzing;

@@ -74,7 +74,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     ctx.require_format(&[Format::Human, Format::Json, Format::Markdown])?;
     let cwd = std::env::current_dir()?;
     let repo = match Repo::discover(&cwd) {
-        Ok(r) => Some(r),
+        Ok(r) => {
+            for note in &r.notes {
+                super::ui::early_warning(note);
+            }
+            Some(r)
+        }
         Err(agentctl::repo::RepoError::NotARepository(_)) => None,
         Err(e) => return Err(e.into()),
     };

@@ -106,5 +106,18 @@ fn show(ctx: &Context, report: &ModeReport) -> CliResult<u8> {
         ),
     })?;
     recorded_line(ctx, &report.recorded);
+    if !report.corrupt_log_lines.is_empty() {
+        let lines: Vec<String> = report
+            .corrupt_log_lines
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        ctx.ui.warn(&format!(
+            "environments/{}.log has lines that do not parse (line {}); they were kept as they are: `agentctl verify {}` reports them, restore them from git",
+            report.environment,
+            lines.join(", "),
+            report.environment
+        ));
+    }
     Ok(0)
 }

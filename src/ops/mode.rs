@@ -3,7 +3,7 @@
 //! Neither is ever blocked by release gates or freeze windows: stopping an
 //! agent is always allowed.
 
-use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use super::{Recorded, WriteOptions, actor, log_with, next_op};
 use crate::repo::Layout;
 use crate::repo::environment::{Action, Event, Mode, log_path, state_path};
 use crate::repo::transaction::{self, Change, Message};
@@ -25,6 +25,9 @@ pub struct ModeReport {
     pub mode: Option<Mode>,
     /// The commit.
     pub recorded: Recorded,
+    /// Log lines that did not parse (kept as they are; `verify` reports them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrupt_log_lines: Vec<usize>,
 }
 
 fn require_reason(opts: &WriteOptions, what: &str) -> Result<String, RepoError> {
@@ -57,7 +60,16 @@ pub fn set_mode(
     let reason = require_reason(opts, verb)?;
     let actor = actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
-    let (state, events) = read_env(repo, env)?;
+    let state = super::read_state(repo, env)?;
+    // The stop button works whatever the log holds: lines that do not
+    // parse are kept as they are and left for `verify` and `check` to report.
+    let (events, corrupt) =
+        crate::repo::environment::read_log_lenient(&repo.root, env).map_err(|message| {
+            RepoError::Corrupt {
+                message,
+                hint: "environment files are written by agentctl; restore them from git".into(),
+            }
+        })?;
     let pin = state.agents.get(agent).ok_or_else(|| RepoError::Refused {
         message: format!("{agent} does not run in {env}"),
         hint: "`agentctl status` shows what runs where".into(),
@@ -69,6 +81,7 @@ pub fn set_mode(
         previous_mode: pin.mode,
         mode,
         recorded: Recorded::Nothing,
+        corrupt_log_lines: corrupt.iter().map(|e| e.line).collect(),
     };
     if mode == Some(pin.mode) {
         return Ok(report);

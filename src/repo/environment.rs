@@ -249,6 +249,25 @@ pub struct LogError {
     pub message: String,
 }
 
+/// The largest operation number a log line may carry (2^53, the largest
+/// integer every JSON reader represents exactly). A larger one is a corrupt
+/// line, so the next number (max + 1) can never wrap.
+pub const MAX_OP: u64 = 1 << 53;
+
+fn parse_line(i: usize, line: &str) -> Result<Event, LogError> {
+    let e: Event = serde_json::from_str(line).map_err(|e| LogError {
+        line: i + 1,
+        message: e.to_string(),
+    })?;
+    if e.op == 0 || e.op > MAX_OP {
+        return Err(LogError {
+            line: i + 1,
+            message: format!("op {} is out of range (1 to {MAX_OP})", e.op),
+        });
+    }
+    Ok(e)
+}
+
 /// Parse a whole log.
 pub fn parse_log(text: &str) -> Result<Vec<Event>, LogError> {
     let mut out = Vec::new();
@@ -256,13 +275,27 @@ pub fn parse_log(text: &str) -> Result<Vec<Event>, LogError> {
         if line.trim().is_empty() {
             continue;
         }
-        let e: Event = serde_json::from_str(line).map_err(|e| LogError {
-            line: i + 1,
-            message: e.to_string(),
-        })?;
-        out.push(e);
+        out.push(parse_line(i, line)?);
     }
     Ok(out)
+}
+
+/// Parse a log, setting aside the lines that do not parse (a hand edit, a
+/// truncated last line) instead of failing: for the stop button, which must
+/// work whatever the log holds. `verify` and `check` report those lines.
+pub fn parse_log_lenient(text: &str) -> (Vec<Event>, Vec<LogError>) {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(i, line) {
+            Ok(e) => out.push(e),
+            Err(e) => bad.push(e),
+        }
+    }
+    (out, bad)
 }
 
 /// Serialize events as log lines.
@@ -338,6 +371,16 @@ pub fn read_state(root: &Path, env: &str) -> Result<EnvState, String> {
     match crate::files::read_text(root, Path::new(&rel), MAX_STATE_BYTES) {
         Ok(Some(text)) => EnvState::parse(&text).map_err(|e| format!("{rel}: {e}")),
         Ok(None) => Ok(EnvState::default()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Read an environment's log leniently (see [`parse_log_lenient`]).
+pub fn read_log_lenient(root: &Path, env: &str) -> Result<(Vec<Event>, Vec<LogError>), String> {
+    let rel = log_path(env);
+    match crate::files::read_text(root, Path::new(&rel), MAX_LOG_BYTES) {
+        Ok(Some(text)) => Ok(parse_log_lenient(&text)),
+        Ok(None) => Ok((Vec::new(), Vec::new())),
         Err(e) => Err(e.to_string()),
     }
 }

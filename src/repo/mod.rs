@@ -23,7 +23,9 @@ pub const CONFIG_FILE: &str = "agentctl.toml";
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
-        .find(|d| d.join(CONFIG_FILE).is_file())
+        // A link or special file named agentctl.toml still marks the root,
+        // so that loading it says what is wrong instead of looking higher.
+        .find(|d| std::fs::symlink_metadata(d.join(CONFIG_FILE)).is_ok_and(|m| !m.is_dir()))
         .map(Path::to_path_buf)
 }
 

@@ -123,19 +123,10 @@ struct Journal {
     paths: Vec<String>,
 }
 
-/// A fault injection point (test builds only): when `AGENTCTL_FAULT` names
-/// this step, the process aborts here, as if killed.
-#[cfg(feature = "test-hooks")]
+/// A fault injection point (test builds only; see [`crate::fault`]).
 pub fn fault_point(step: &str) {
-    if std::env::var("AGENTCTL_FAULT").is_ok_and(|v| v == step) {
-        std::process::abort();
-    }
+    crate::fault::point(step);
 }
-
-/// No fault injection outside test builds.
-#[cfg(not(feature = "test-hooks"))]
-#[inline(always)]
-pub fn fault_point(_step: &str) {}
 
 /// A test-only hook: `AGENTCTL_TEST_HOLD_LOCK_MS` keeps the lock held that
 /// long after it is taken, so tests can make two processes overlap.
