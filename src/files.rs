@@ -462,6 +462,17 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     write(parent, Path::new(name), bytes)
 }
 
+/// Whether `dir` holds agentctl temporary files (one directory read).
+pub fn has_temps(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with('.') && n.contains(TEMP_MARK)
+        })
+    })
+}
+
 /// Remove the temporary files a killed agentctl process left in `dir`
 /// (not following links; a missing directory is fine). Call only while
 /// holding the repository lock: then no live agentctl process owns them.

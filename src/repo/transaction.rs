@@ -535,19 +535,20 @@ pub fn write_atomic(root: &Path, rel: &str, bytes: &[u8]) -> Result<(), RepoErro
 /// files), a leftover journal cannot be finished: read-only commands go on
 /// and the returned note says the work tree may lag the branch.
 pub fn recover_if_needed(repo: &Repo) -> Result<Option<String>, RepoError> {
-    match &repo.git {
-        Some(git) => recover_git(git),
-        None => Ok(None),
-    }
-}
-
-/// Finish or discard a journal in `git`, if there is one and the lock is
-/// free. Works before agentctl.toml exists (a killed `init`).
-pub fn recover_git(git: &Repository) -> Result<Option<String>, RepoError> {
-    if !journal_path(git).exists() {
+    let envs = repo.root.join("environments");
+    let needed = match &repo.git {
+        Some(git) => journal_path(git).exists() || files::has_temps(git.path()),
+        None => false,
+    } || files::has_temps(&envs);
+    if !needed {
         return Ok(None);
     }
-    let attempt = super::lock_dir(git.commondir()).and_then(|_lock| recover_locked_git(git));
+    let attempt = repo.lock().and_then(|_lock| recover_locked(repo));
+    settle(attempt)
+}
+
+/// The answer of a recovery attempt for a command that may only read.
+fn settle(attempt: Result<(), RepoError>) -> Result<Option<String>, RepoError> {
     match attempt {
         Ok(()) => Ok(None),
         // A live process holds the lock and will finish its own work.
@@ -557,6 +558,20 @@ pub fn recover_git(git: &Repository) -> Result<Option<String>, RepoError> {
         ))),
         Err(e) => Err(e),
     }
+}
+
+/// Finish or discard a journal in `git`, if there is one and the lock is
+/// free. Works before agentctl.toml exists (a killed `init`).
+pub fn recover_git(git: &Repository) -> Result<Option<String>, RepoError> {
+    if !journal_path(git).exists() && !files::has_temps(git.path()) {
+        return Ok(None);
+    }
+    let attempt = super::lock_dir(git.commondir()).and_then(|_lock| {
+        recover_locked_git(git)?;
+        files::remove_stale_temps(git.path())?;
+        Ok(())
+    });
+    settle(attempt)
 }
 
 fn is_read_only(e: &RepoError) -> bool {
