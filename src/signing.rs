@@ -289,6 +289,165 @@ impl AllowedSigners {
     }
 }
 
+/// Why allowed_signers does not let a key sign for a principal now.
+///
+/// Judged exactly as `ssh-keygen -Y verify` judges it (OpenSSH 9): every
+/// line whose principals match and whose key is the key is tried in order;
+/// the first that allows the `agentctl` namespace at `now` admits the key,
+/// and when none does, the first one's reason is the answer. A validity
+/// window is judged at the time of the check (signing or verification),
+/// never at a signing time, which SSHSIG does not record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    /// No line lists this key for the principal.
+    #[error("{}", not_listed(.path, .principal.as_deref(), .fingerprint, .listed_for))]
+    NotListed {
+        /// The principal asked for (`None`: whoever the key belongs to).
+        principal: Option<String>,
+        /// `SHA256:…` of the key.
+        fingerprint: String,
+        /// The principals (or patterns) the file does list this key for.
+        listed_for: Vec<String>,
+        /// Whether any line names the principal at all (with another key).
+        principal_listed: bool,
+        /// The allowed_signers file.
+        path: PathBuf,
+    },
+    /// The key's line restricts namespaces and `agentctl` is not among them.
+    #[error("{}:{line} does not allow namespace `{NAMESPACE}` for {principal}'s key", .path.display())]
+    Namespace {
+        /// The principal.
+        principal: String,
+        /// The allowed_signers file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+    },
+    /// The key's `valid-after` is later than now.
+    #[error("{principal}'s key is not valid until {valid_after} ({}:{line}, valid-after)", .path.display())]
+    NotYetValid {
+        /// The principal.
+        principal: String,
+        /// When it becomes valid.
+        valid_after: jiff::Timestamp,
+        /// The allowed_signers file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+    },
+    /// The key's `valid-before` has passed.
+    #[error("{principal}'s key expired at {valid_before} ({}:{line}, valid-before)", .path.display())]
+    Expired {
+        /// The principal.
+        principal: String,
+        /// When it stopped being valid.
+        valid_before: jiff::Timestamp,
+        /// The allowed_signers file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+    },
+}
+
+fn not_listed(
+    path: &Path,
+    principal: Option<&str>,
+    fingerprint: &str,
+    listed_for: &[String],
+) -> String {
+    let path = path.display();
+    match (principal, listed_for) {
+        (Some(p), []) => {
+            format!("{path} does not list this key for {p} or anyone else (key {fingerprint})")
+        }
+        (Some(p), others) => format!(
+            "{path} does not list this key for {p}; it is listed for {} (key {fingerprint})",
+            others.join(", ")
+        ),
+        (None, []) => format!(
+            "{path} does not list this key for anyone (key {fingerprint}); cannot tell whose signature this is"
+        ),
+        (None, patterns) => format!(
+            "{path} lists this key only for {} (key {fingerprint}); cannot tell whose signature this is",
+            patterns.join(", ")
+        ),
+    }
+}
+
+impl AllowedSigners {
+    /// The principal fields (names and patterns, negations left out) of the
+    /// lines that list `key`, for messages.
+    pub fn listed_for(&self, key: &ssh_key::public::KeyData) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| !e.cert_authority && e.key.key_data() == key)
+        {
+            for p in e.principals.iter().filter(|p| !p.starts_with('!')) {
+                if !out.contains(p) {
+                    out.push(p.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `key` may sign as `principal` in the agentctl namespace at
+    /// `now` (see [`KeyRefusal`] for the rule); the admitting line when so.
+    pub fn authorize(
+        &self,
+        principal: &str,
+        key: &ssh_key::public::KeyData,
+        now: jiff::Timestamp,
+    ) -> Result<&AllowedSigner, KeyRefusal> {
+        let mut first_refusal = None;
+        for e in self.entries.iter().filter(|e| {
+            !e.cert_authority && matches_list(&e.principals, principal) && e.key.key_data() == key
+        }) {
+            let refusal = if e
+                .namespaces
+                .as_ref()
+                .is_some_and(|ns| !matches_list(ns, NAMESPACE))
+            {
+                KeyRefusal::Namespace {
+                    principal: principal.into(),
+                    path: self.path.clone(),
+                    line: e.line,
+                }
+            } else if let Some(t) = e.valid_after.filter(|t| now < *t) {
+                KeyRefusal::NotYetValid {
+                    principal: principal.into(),
+                    valid_after: t,
+                    path: self.path.clone(),
+                    line: e.line,
+                }
+            // Inclusive, as OpenSSH: the key is valid at valid-before itself.
+            } else if let Some(t) = e.valid_before.filter(|t| now > *t) {
+                KeyRefusal::Expired {
+                    principal: principal.into(),
+                    valid_before: t,
+                    path: self.path.clone(),
+                    line: e.line,
+                }
+            } else {
+                return Ok(e);
+            };
+            first_refusal.get_or_insert(refusal);
+        }
+        Err(first_refusal.unwrap_or_else(|| KeyRefusal::NotListed {
+            principal: Some(principal.into()),
+            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            listed_for: self.listed_for(key),
+            principal_listed: self
+                .entries
+                .iter()
+                .any(|e| matches_list(&e.principals, principal)),
+            path: self.path.clone(),
+        }))
+    }
+}
+
 fn is_key_type(s: &str) -> bool {
     s.starts_with("ssh-") || s.starts_with("ecdsa-sha2-") || s.starts_with("sk-")
 }
@@ -435,53 +594,49 @@ pub fn verify(
             ),
         };
     }
-    let Some(entry) = allowed.entries.iter().find(|e| {
-        !e.cert_authority
-            && matches_list(&e.principals, principal)
-            && e.key.key_data() == sig.public_key()
-    }) else {
-        let listed = allowed
-            .entries
-            .iter()
-            .any(|e| matches_list(&e.principals, principal));
-        return Verdict::UnknownSigner {
-            reason: if listed {
-                format!(
-                    "signed with a key that {} does not list for {principal}",
+    let entry = match allowed.authorize(principal, sig.public_key(), now) {
+        Ok(entry) => entry,
+        Err(KeyRefusal::NotListed {
+            principal_listed, ..
+        }) => {
+            return Verdict::UnknownSigner {
+                reason: if principal_listed {
+                    format!(
+                        "signed with a key that {} does not list for {principal}",
+                        allowed.path.display()
+                    )
+                } else {
+                    format!("{principal} is not in {}", allowed.path.display())
+                },
+            };
+        }
+        Err(KeyRefusal::Namespace { line, .. }) => {
+            return Verdict::Bad {
+                reason: format!(
+                    "{}:{line} does not allow namespace `{NAMESPACE}` for this key",
                     allowed.path.display()
-                )
-            } else {
-                format!("{principal} is not in {}", allowed.path.display())
-            },
-        };
+                ),
+            };
+        }
+        Err(KeyRefusal::NotYetValid {
+            valid_after, line, ..
+        }) => {
+            return Verdict::Bad {
+                reason: format!(
+                    "key for {principal} is not valid until {valid_after} (valid-after, line {line})"
+                ),
+            };
+        }
+        Err(KeyRefusal::Expired {
+            valid_before, line, ..
+        }) => {
+            return Verdict::Bad {
+                reason: format!(
+                    "key for {principal} has expired: valid-before {valid_before} (line {line}); signatures count only while their key is valid"
+                ),
+            };
+        }
     };
-    if let Some(ns) = &entry.namespaces
-        && !matches_list(ns, NAMESPACE)
-    {
-        return Verdict::Bad {
-            reason: format!(
-                "{}:{} does not allow namespace `{NAMESPACE}` for this key",
-                allowed.path.display(),
-                entry.line
-            ),
-        };
-    }
-    if entry.valid_after.is_some_and(|t| now < t) {
-        return Verdict::Bad {
-            reason: format!(
-                "key for {principal} is not valid yet (valid-after, line {})",
-                entry.line
-            ),
-        };
-    }
-    if entry.valid_before.is_some_and(|t| now >= t) {
-        return Verdict::Bad {
-            reason: format!(
-                "key for {principal} has expired (valid-before, line {})",
-                entry.line
-            ),
-        };
-    }
     match entry.key.verify(NAMESPACE, message, &sig) {
         Ok(()) => Verdict::Good,
         Err(_) => Verdict::Bad {
@@ -580,6 +735,45 @@ mod tests {
             ("b".to_string(), vec!["owner".to_string()]),
         ];
         assert!(missing_roles(&req, &two, true).is_empty());
+    }
+
+    #[test]
+    fn authorize_tries_every_line_and_windows_are_inclusive() {
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let text = format!(
+            "a@x namespaces=\"git\" {key}\n\
+             a@x valid-after=\"20260101Z\",valid-before=\"20270101Z\" {key}\n"
+        );
+        let a = AllowedSigners::parse(&text, Path::new("allowed_signers")).expect("parses");
+        let data = a.entries[0].key.key_data().clone();
+        let at = |t: &str| t.parse::<jiff::Timestamp>().expect("time");
+        // The namespace-restricted first line is skipped; the second admits,
+        // from valid-after to valid-before inclusive.
+        for t in ["2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"] {
+            assert_eq!(
+                a.authorize("a@x", &data, at(t)).map(|e| e.line),
+                Ok(2),
+                "{t}"
+            );
+        }
+        // Outside the window, the first line's refusal is the answer.
+        for t in ["2025-12-31T23:59:59Z", "2027-01-01T00:00:01Z"] {
+            assert!(
+                matches!(
+                    a.authorize("a@x", &data, at(t)),
+                    Err(KeyRefusal::Namespace { line: 1, .. })
+                ),
+                "{t}"
+            );
+        }
+        let refusal = a
+            .authorize("b@x", &data, at("2026-06-01T00:00:00Z"))
+            .expect_err("not b's key");
+        assert!(
+            matches!(&refusal, KeyRefusal::NotListed { listed_for, principal_listed: false, .. } if listed_for == &["a@x"]),
+            "{refusal:?}"
+        );
     }
 
     #[test]

@@ -213,6 +213,26 @@ impl World {
         Run::from(run_with_stdin(cmd, message))
     }
 
+    /// `ssh-keygen -Y verify -Overify-time=TIME`: OpenSSH's verdict at a
+    /// given instant (`YYYYMMDDHHMMSSZ`), to compare with `AGENTCTL_NOW`.
+    fn ssh_verify_at(
+        &self,
+        allowed: &Path,
+        principal: &str,
+        sig: &Path,
+        message: &[u8],
+        time: &str,
+    ) -> Run {
+        let mut cmd = Command::new("ssh-keygen");
+        self.hermetic(&mut cmd);
+        cmd.args(["-Y", "verify", "-n", "agentctl", "-I", principal, "-f"])
+            .arg(allowed)
+            .arg("-s")
+            .arg(sig)
+            .arg(format!("-Overify-time={time}"));
+        Run::from(run_with_stdin(cmd, message))
+    }
+
     fn sig_path(&self, principal: &str) -> PathBuf {
         self.path(&format!("{SIG_DIR}/{principal}.sig"))
     }
@@ -548,9 +568,11 @@ fn key_not_in_allowed_signers_is_unknown_signer() {
         .says("is not in");
     // And agentctl will not guess whose signature a stranger's key makes.
     let before = w.commit_count();
+    // Refused (exit 1) like any other key allowed_signers does not list.
     w.agentctl(&["sign", RELEASE, "--key", stranger.to_str().expect("utf-8")])
-        .code(2)
-        .says("the key is not in");
+        .code(1)
+        .says("does not list this key")
+        .says("cannot tell whose signature this is");
     assert_eq!(w.commit_count(), before);
 }
 
@@ -938,4 +960,275 @@ fn malformed_allowed_signers_line_is_reported_with_line_number() {
     w.agentctl(&["verify", RELEASE])
         .says(&needle)
         .says("valid-until");
+}
+
+// 9. sign refuses what verify would refuse, and writes nothing.
+
+/// The owner's key is trusted and has signed; the security reviewer's key is
+/// trusted for the security reviewer only; a stranger's key for nobody.
+fn signed_world() -> (World, PathBuf, PathBuf, PathBuf) {
+    let w = World::new();
+    let owner_key = w.keygen("owner", "");
+    let security_key = w.keygen("security", "");
+    let stranger = w.keygen("stranger", "");
+    w.allow(&w.owner, "", &owner_key);
+    w.allow(SECURITY, "", &security_key);
+    w.commit("trust owner and security");
+    w.agentctl(&["sign", RELEASE, "--key", owner_key.to_str().expect("utf-8")])
+        .code(0);
+    (w, owner_key, security_key, stranger)
+}
+
+#[test]
+fn sign_refuses_a_key_allowed_signers_does_not_list_for_the_principal() {
+    let (w, _owner_key, security_key, stranger) = signed_world();
+    let good = std::fs::read(w.sig_path(&w.owner)).expect("owner's signature");
+    let before = w.s.snapshot();
+
+    // Someone else's trusted key, claiming to be the owner: refused, and the
+    // message names whose key it is.
+    w.agentctl(&[
+        "sign",
+        RELEASE,
+        "--key",
+        security_key.to_str().expect("utf-8"),
+        "--principal",
+        &w.owner,
+    ])
+    .code(1)
+    .says(&format!("does not list this key for {}", w.owner))
+    .says(&format!("it is listed for {SECURITY}"))
+    .says(&format!("hint: this key signs as {SECURITY}"));
+    assert_eq!(w.s.snapshot(), before, "a refused sign wrote something");
+
+    // A key nobody listed, claiming to be the owner.
+    w.agentctl(&[
+        "sign",
+        RELEASE,
+        "--key",
+        stranger.to_str().expect("utf-8"),
+        "--principal",
+        &w.owner,
+    ])
+    .code(1)
+    .says(&format!("does not list this key for {} or anyone", w.owner))
+    .says("hint: add");
+    assert_eq!(w.s.snapshot(), before, "a refused sign wrote something");
+
+    // The owner's good signature is untouched and still verifies.
+    assert_eq!(
+        std::fs::read(w.sig_path(&w.owner)).expect("owner's signature"),
+        good
+    );
+    w.agentctl(&["verify", RELEASE])
+        .code(0)
+        .says(&format!("{} good", w.owner));
+}
+
+#[test]
+fn sign_refuses_a_key_whose_line_excludes_the_agentctl_namespace() {
+    let w = World::new();
+    let key = w.keygen("owner", "");
+    w.allow(&w.owner, "namespaces=\"git,file\"", &key);
+    w.commit("trust the owner for git and files only");
+    let before = w.s.snapshot();
+    w.agentctl(&["sign", RELEASE, "--key", key.to_str().expect("utf-8")])
+        .code(1)
+        .says("does not allow namespace `agentctl`")
+        .says("hint: add `agentctl` to the line's namespaces");
+    assert_eq!(w.s.snapshot(), before, "a refused sign wrote something");
+    assert!(!w.sig_path(&w.owner).exists());
+}
+
+#[test]
+fn sign_refuses_a_key_outside_its_validity_window() {
+    let w = World::new();
+    // The owner has a current key, which has signed, and two more lines:
+    // one expired (before the fixed clock, 2026-11-21), one not valid yet.
+    let current = w.keygen("current", "");
+    let expired = w.keygen("expired", "");
+    let future = w.keygen("future", "");
+    w.allow(&w.owner, "", &current);
+    w.allow(&w.owner, "valid-before=\"20200101Z\"", &expired);
+    w.allow(&w.owner, "valid-after=\"20300101Z\"", &future);
+    w.commit("trust the owner's keys");
+    w.agentctl(&["sign", RELEASE, "--key", current.to_str().expect("utf-8")])
+        .code(0);
+    let good = std::fs::read(w.sig_path(&w.owner)).expect("owner's signature");
+    let before = w.s.snapshot();
+
+    w.agentctl(&["sign", RELEASE, "--key", expired.to_str().expect("utf-8")])
+        .code(1)
+        .says("expired at 2020-01-01T00:00:00Z")
+        .says("valid-before")
+        .says("hint:");
+    assert_eq!(
+        w.s.snapshot(),
+        before,
+        "an expired key replaced a signature"
+    );
+    w.agentctl(&["sign", RELEASE, "--key", future.to_str().expect("utf-8")])
+        .code(1)
+        .says("not valid until 2030-01-01T00:00:00Z")
+        .says("valid-after");
+    assert_eq!(w.s.snapshot(), before, "a future key replaced a signature");
+    assert_eq!(
+        std::fs::read(w.sig_path(&w.owner)).expect("owner's signature"),
+        good
+    );
+    w.agentctl(&["verify", RELEASE]).code(0);
+}
+
+#[test]
+fn a_valid_re_sign_by_the_same_principal_replaces_the_signature() {
+    let w = World::new();
+    let old = w.keygen("old", "");
+    let new = w.keygen("new", "");
+    w.allow(&w.owner, "", &old);
+    w.allow(&w.owner, "", &new);
+    w.commit("trust both of the owner's keys");
+    w.agentctl(&["sign", RELEASE, "--key", old.to_str().expect("utf-8")])
+        .code(0);
+    let first = std::fs::read(w.sig_path(&w.owner)).expect("first signature");
+    w.agentctl(&["sign", RELEASE, "--key", new.to_str().expect("utf-8")])
+        .code(0)
+        .says(&w.owner);
+    let second = std::fs::read(w.sig_path(&w.owner)).expect("second signature");
+    assert_ne!(
+        first, second,
+        "the new key's signature replaced the old one"
+    );
+    w.agentctl(&["verify", RELEASE]).code(0);
+    w.ssh_verify(
+        &w.allowed_signers(),
+        &w.owner,
+        &w.sig_path(&w.owner),
+        &w.statement(RELEASE),
+    )
+    .code(0);
+}
+
+// 10. Expiry and revocation: validity is judged when a signature is
+// verified (as `ssh-keygen -Y verify` does), and removal is retroactive.
+
+#[test]
+fn an_expired_keys_signatures_stop_counting_at_verification_time() {
+    let w = World::new();
+    let key = w.keygen("owner", "");
+    // Valid when signed (the fixed clock is 2026-11-21T10:00:00Z).
+    w.allow(&w.owner, "valid-before=\"20270101Z\"", &key);
+    w.commit("trust the owner until 2027");
+    w.agentctl(&["sign", RELEASE, "--key", key.to_str().expect("utf-8")])
+        .code(0);
+    let (allowed, sig, statement) = (
+        w.allowed_signers(),
+        w.sig_path(&w.owner),
+        w.statement(RELEASE),
+    );
+
+    // Before, and at the last instant of the window (valid-before is
+    // inclusive in OpenSSH): good for both.
+    for (now, ssh_time) in [
+        ("2026-11-21T10:00:00Z", "20261121100000Z"),
+        ("2027-01-01T00:00:00Z", "20270101000000Z"),
+    ] {
+        w.agentctl_env(&["verify", RELEASE], &[("AGENTCTL_NOW", now)])
+            .code(0)
+            .says(&format!("{} good", w.owner));
+        w.ssh_verify_at(&allowed, &w.owner, &sig, &statement, ssh_time)
+            .code(0)
+            .says("Good");
+    }
+    // One second later: the same file no longer counts, for either.
+    w.agentctl_env(
+        &["verify", RELEASE],
+        &[("AGENTCTL_NOW", "2027-01-01T00:00:01Z")],
+    )
+    .code(1)
+    .says(&format!("{} bad", w.owner))
+    .says("expired");
+    let r = w.ssh_verify_at(&allowed, &w.owner, &sig, &statement, "20270101000001Z");
+    assert_ne!(r.code, 0, "{}", r.all());
+    r.says("expired");
+}
+
+#[test]
+fn a_renewed_line_takes_over_from_an_expired_one() {
+    // The same key listed twice for the owner: an expired line first, then
+    // its renewal. OpenSSH skips the line that does not allow the signature
+    // and accepts the one that does; so does agentctl.
+    let w = World::new();
+    let key = w.keygen("owner", "");
+    w.allow(&w.owner, "valid-before=\"20200101Z\"", &key);
+    w.allow(&w.owner, "valid-before=\"20300101Z\"", &key);
+    w.commit("renew the owner's key");
+    w.agentctl(&["sign", RELEASE, "--key", key.to_str().expect("utf-8")])
+        .code(0);
+    w.ssh_verify_at(
+        &w.allowed_signers(),
+        &w.owner,
+        &w.sig_path(&w.owner),
+        &w.statement(RELEASE),
+        "20261121100000Z",
+    )
+    .code(0);
+    w.agentctl(&["verify", RELEASE])
+        .code(0)
+        .says(&format!("{} good", w.owner));
+}
+
+#[test]
+fn removing_a_key_from_allowed_signers_is_retroactive() {
+    let w = World::new();
+    let owner_key = w.keygen("owner", "");
+    let security_key = w.keygen("security", "");
+    w.allow(&w.owner, "", &owner_key);
+    w.allow(SECURITY, "", &security_key);
+    w.commit("trust owner and security");
+    for k in [&owner_key, &security_key] {
+        w.agentctl(&["sign", RELEASE, "--key", k.to_str().expect("utf-8")])
+            .code(0);
+    }
+    w.agentctl(&["verify", RELEASE]).code(0);
+    // The deploy job's copy, taken while both keys were trusted.
+    let deploy = w.dir().join("deploy_allowed_signers");
+    std::fs::copy(w.allowed_signers(), &deploy).expect("copy trust root");
+
+    // The owner's key is revoked: its line removed, in the repository and
+    // in the deploy job's trust root.
+    let public = std::fs::read_to_string(pub_of(&owner_key)).expect("pub");
+    for file in [w.allowed_signers(), deploy.clone()] {
+        let text = std::fs::read_to_string(&file).expect("read allowed_signers");
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.contains(public.trim()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(kept, text, "the owner's line was there");
+        std::fs::write(&file, kept).expect("write allowed_signers");
+    }
+    w.commit("revoke the owner's key");
+
+    // The signature made before the removal no longer counts, anywhere.
+    let d = deploy.to_str().expect("utf-8");
+    for args in [
+        vec!["verify", RELEASE],
+        vec!["verify", RELEASE, "--allowed-signers", d],
+    ] {
+        w.agentctl(&args)
+            .code(1)
+            .says(&format!("{} unknown signer", w.owner))
+            .says(&format!("{SECURITY} good"));
+    }
+    let r = w.ssh_verify(
+        &deploy,
+        &w.owner,
+        &w.sig_path(&w.owner),
+        &w.statement(RELEASE),
+    );
+    assert_ne!(r.code, 0, "{}", r.all());
+    // And the key cannot sign again.
+    w.agentctl(&["sign", RELEASE, "--key", owner_key.to_str().expect("utf-8")])
+        .code(1)
+        .says("does not list this key");
 }

@@ -3,7 +3,7 @@
 use super::common::{WriteArgs, print_report, recorded_line};
 use super::{CliError, CliResult, Context, Format};
 use agentctl::ops::sign::{SignReleaseError, sign};
-use agentctl::signing::{SignError, key_source};
+use agentctl::signing::{KeyRefusal, SignError, key_source};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -51,14 +51,25 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let report = args
         .write
         .execute(
-            |repo| sign(repo, &release, &key, args.principal.as_deref(), &passphrase, &opts),
+            |repo| {
+                sign(
+                    repo,
+                    &release,
+                    &key,
+                    args.principal.as_deref(),
+                    &passphrase,
+                    &opts,
+                )
+            },
             |r| &r.recorded,
         )?
         .map_err(|e| match e {
             SignReleaseError::Repo(r) => CliError::from(r),
             SignReleaseError::Sign(s) => sign_error(s),
-            e @ SignReleaseError::UnknownPrincipal(_) => CliError::usage(e.to_string())
-                .hinted("add your public key to .agentctl/allowed_signers, or pass --principal you@example.com"),
+            SignReleaseError::NotAuthorized(r) => refusal_error(&r),
+            e @ SignReleaseError::SelfCheck { .. } => CliError::refused(e.to_string()).hinted(
+                "sign with the private key file, or check which key ssh-agent holds (`ssh-add -l`)",
+            ),
         })?;
     print_report(ctx, &report, |w| {
         writeln!(
@@ -88,4 +99,50 @@ fn sign_error(e: SignError) -> CliError {
         SignError::Sign(_) => "try again; if it persists, report a bug".to_string(),
     };
     CliError::usage(e.to_string()).hinted(hint)
+}
+
+/// A key allowed_signers does not admit: exit 1 (a signature it would not
+/// verify is not made), with what would make it admissible.
+fn refusal_error(r: &KeyRefusal) -> CliError {
+    let through = "through a reviewed pull request";
+    let hint = match r {
+        KeyRefusal::NotListed {
+            principal: Some(p),
+            listed_for,
+            ..
+        } => match listed_for.first() {
+            Some(mine) if !mine.contains(['*', '?']) => {
+                format!(
+                    "this key signs as {mine}: pass `--principal {mine}`, or sign with {p}'s own key"
+                )
+            }
+            Some(_) => format!("sign with a key .agentctl/allowed_signers lists for {p}"),
+            None => format!(
+                "add `{p} <this key's .pub>` to .agentctl/allowed_signers {through}, or sign with a key it lists for {p}"
+            ),
+        },
+        KeyRefusal::NotListed {
+            principal: None,
+            listed_for,
+            ..
+        } => {
+            if listed_for.is_empty() {
+                format!(
+                    "add `you@example.com <this key's .pub>` to .agentctl/allowed_signers {through}"
+                )
+            } else {
+                "pass --principal you@example.com (a name the pattern matches)".to_string()
+            }
+        }
+        KeyRefusal::Namespace { .. } => {
+            format!("add `agentctl` to the line's namespaces=\"…\" {through}")
+        }
+        KeyRefusal::NotYetValid { .. } => {
+            "sign with a key that is valid now, or after the line's valid-after".to_string()
+        }
+        KeyRefusal::Expired { .. } => format!(
+            "validity is judged when a signature is verified, so an expired key's signatures do not count: sign with a current key, or renew the line's valid-before {through}"
+        ),
+    };
+    CliError::refused(r.to_string()).hinted(hint)
 }

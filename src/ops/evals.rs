@@ -1,16 +1,93 @@
 //! `agentctl evals record NAME@VERSION FILE`: bind eval results to a release.
 
 use super::{Recorded, WriteOptions, actor};
-use crate::evals::{self, EvalRecord};
+use crate::bundle::manifest::EvalSuite;
+use crate::evals::{self, EvalRecord, ResultsError};
 use crate::policy::GateResult;
 use crate::repo::release::{ReleaseRef, release_dir};
 use crate::repo::transaction::{self, Change, Message};
-use crate::repo::{Repo, RepoError, format_time, now};
+use crate::repo::{Layout, Repo, RepoError, format_time, now};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// The longest suite name `evals record` accepts (it names a file).
 const MAX_SUITE_NAME: usize = 100;
+
+/// Why `evals record` refused a results file.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The repository or release refused.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// The file does not hold results whose numbers check.
+    #[error("{}: {source}", .path.display())]
+    Results {
+        /// The results file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: ResultsError,
+    },
+    /// The run covered fewer cases than the suite file declares.
+    #[error(
+        "{}: {ran} cases ran, but suite `{suite}` ({file}) declares {declared}",
+        .path.display()
+    )]
+    TooFewCases {
+        /// The results file.
+        path: PathBuf,
+        /// The suite.
+        suite: String,
+        /// The suite file, inside the bundle.
+        file: String,
+        /// Cases it declares (at least).
+        declared: u64,
+        /// Cases the results report.
+        ran: u64,
+    },
+}
+
+/// What a suite file declares, as far as agentctl can count it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum SuiteCases {
+    /// The file declares at least `cases` test cases.
+    Counted {
+        /// The suite file, inside the bundle.
+        file: String,
+        /// Cases declared (a lower bound; see [`evals::declared_cases`]).
+        cases: u64,
+    },
+    /// The number cannot be told; a run's size is not checked.
+    Uncounted {
+        /// The suite file, inside the bundle.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bundle declares no such suite (it declares none).
+    Undeclared,
+}
+
+/// Count the cases a release's suite file declares.
+pub fn suite_cases(repo: &Layout, name: &str, version: &str, suite: &EvalSuite) -> SuiteCases {
+    let file = suite.file.clone();
+    let rel = Path::new(&suite.file);
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return SuiteCases::Uncounted {
+            file,
+            reason: "its path leaves the bundle".into(),
+        };
+    }
+    let path = repo.release_path(name, version).join("bundle").join(rel);
+    match crate::bundle::read_text(&path, rel, crate::bundle::MAX_TEXT_FILE_BYTES)
+        .map_err(|f| f.message)
+        .and_then(|text| evals::declared_cases(&text))
+    {
+        Ok(cases) => SuiteCases::Counted { file, cases },
+        Err(reason) => SuiteCases::Uncounted { file, reason },
+    }
+}
 
 /// What `evals record` did.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +98,8 @@ pub struct RecordReport {
     pub pass_rate: f64,
     /// The bundle's threshold, if it has one.
     pub min_pass_rate: Option<f64>,
+    /// What the suite file declares (the run had no fewer cases).
+    pub suite_cases: SuiteCases,
     /// Where it was stored.
     pub file: String,
     /// The commit.
@@ -43,7 +122,7 @@ pub fn record(
     suite: Option<&str>,
     ran_on: Option<&str>,
     opts: &WriteOptions,
-) -> Result<RecordReport, RepoError> {
+) -> Result<RecordReport, RecordError> {
     let actor = actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
     let meta = repo.verify_release(&release.name, &release.version, None)?;
@@ -56,7 +135,8 @@ pub fn record(
                 meta.digest
             ),
             "run the evals against the released content (`agentctl digest releases/NAME/VERSION/bundle`)",
-        ));
+        )
+        .into());
     }
     // A FIFO, a device or an endless file answers at once; `-` is stdin.
     let bytes =
@@ -68,20 +148,19 @@ pub fn record(
                     evals::MAX_RESULTS_BYTES
                 ),
                 "record a summary (the native format) instead",
-            ),
-            e => RepoError::from(e),
+            )
+            .into(),
+            e => RecordError::from(RepoError::from(e)),
         })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        refuse(
+        RecordError::from(refuse(
             format!("{} is not UTF-8 text", results.display()),
             "pass promptfoo's JSON output or the native JSON format",
-        )
+        ))
     })?;
-    let parsed = evals::parse(&text).map_err(|e| {
-        refuse(
-            format!("{}: {e}", results.display()),
-            "pass promptfoo's `promptfoo eval -o results.json` output, or {\"suite\": …, \"passed\": N, \"failed\": N, \"errors\": N, \"run_at\": …}",
-        )
+    let parsed = evals::parse(&text).map_err(|source| RecordError::Results {
+        path: results.to_path_buf(),
+        source,
     })?;
     let manifest = repo.release_manifest(&release.name, &release.version);
     let declared: Vec<String> = manifest
@@ -102,7 +181,8 @@ pub fn record(
         return Err(refuse(
             format!("{release} declares no eval suite `{suite}`"),
             format!("pass --suite with one of: {}", declared.join(", ")),
-        ));
+        )
+        .into());
     }
     let nameable = !suite.is_empty()
         && suite.len() <= MAX_SUITE_NAME
@@ -113,7 +193,26 @@ pub fn record(
         return Err(refuse(
             format!("suite name `{suite}` cannot name a file"),
             format!("pass --suite NAME: 1 to {MAX_SUITE_NAME} letters, digits, `-` or `_`"),
-        ));
+        )
+        .into());
+    }
+    let suite_cases = manifest
+        .as_ref()
+        .and_then(|m| m.evals.as_ref())
+        .and_then(|e| e.suites.iter().find(|s| s.name == suite))
+        .map_or(SuiteCases::Undeclared, |s| {
+            suite_cases(repo, &meta.name, &meta.version, s)
+        });
+    if let SuiteCases::Counted { file, cases } = &suite_cases
+        && parsed.total < *cases
+    {
+        return Err(RecordError::TooFewCases {
+            path: results.to_path_buf(),
+            suite,
+            file: file.clone(),
+            declared: *cases,
+            ran: parsed.total,
+        });
     }
     let record = EvalRecord {
         suite: suite.clone(),
@@ -135,10 +234,7 @@ pub fn record(
     let mut message = Message {
         subject: format!(
             "record evals {} {}: {suite} {}/{} passed",
-            meta.name,
-            meta.version,
-            record.passed,
-            record.passed + record.failed + record.errors
+            meta.name, meta.version, record.passed, parsed.total
         ),
         body: String::new(),
         ..Message::default()
@@ -158,6 +254,7 @@ pub fn record(
     Ok(RecordReport {
         pass_rate: record.pass_rate(),
         min_pass_rate: manifest.and_then(|m| m.evals.map(|e| e.min_pass_rate)),
+        suite_cases,
         record,
         file,
         recorded: outcome.into(),
@@ -200,7 +297,7 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
                 .ok()
                 .and_then(|t| serde_json::from_slice::<EvalRecord>(&t).ok())
             {
-                Some(r) => records.push(r),
+                Some(r) => records.push((path, r)),
                 None => {
                     return GateResult::fail(
                         "evals",
@@ -219,7 +316,7 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
             how,
         );
     }
-    if let Some(r) = records.iter().find(|r| r.digest != digest) {
+    if let Some((_, r)) = records.iter().find(|(_, r)| r.digest != digest) {
         return GateResult::fail(
             "evals",
             format!(
@@ -233,7 +330,7 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
         .suites
         .iter()
         .map(|s| s.name.as_str())
-        .filter(|s| !records.iter().any(|r| r.suite == *s))
+        .filter(|s| !records.iter().any(|(_, r)| r.suite == *s))
         .collect();
     if !missing.is_empty() {
         return GateResult::fail(
@@ -242,8 +339,50 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
             how,
         );
     }
-    let passed: u64 = records.iter().map(|r| r.passed).sum();
-    let total: u64 = records.iter().map(|r| r.passed + r.failed + r.errors).sum();
+    // A stored record is checked as a results file is: it may be hand-edited.
+    let (mut passed, mut total) = (0u64, 0u64);
+    for (path, r) in &records {
+        let cases = match r.total() {
+            Ok(cases) => cases,
+            Err(e) => {
+                return GateResult::fail(
+                    "evals",
+                    format!("{}: {e}", path.display()),
+                    format!(
+                        "records are written by `agentctl evals record`; restore it from git, or {how}"
+                    ),
+                );
+            }
+        };
+        let declared = evals_cfg
+            .suites
+            .iter()
+            .find(|s| s.name == r.suite)
+            .map(|s| suite_cases(repo, name, version, s));
+        if let Some(SuiteCases::Counted { file, cases: want }) = declared
+            && cases < want
+        {
+            return GateResult::fail(
+                "evals",
+                format!(
+                    "eval suite {} was recorded with {cases} cases, but {file} declares {want}",
+                    r.suite
+                ),
+                format!("run the whole suite and {how}"),
+            );
+        }
+        // Bounded by MAX_CASES per record; checked all the same.
+        match (passed.checked_add(r.passed), total.checked_add(cases)) {
+            (Some(p), Some(t)) => (passed, total) = (p, t),
+            _ => {
+                return GateResult::fail(
+                    "evals",
+                    format!("the eval records of {name}@{version} add up to too many cases"),
+                    "records are written by `agentctl evals record`; restore them from git",
+                );
+            }
+        }
+    }
     let rate = evals::pass_rate(passed, total);
     if !evals::meets(rate, evals_cfg.min_pass_rate) {
         return GateResult::fail(

@@ -1,11 +1,18 @@
 //! `agentctl sign NAME@VERSION --key K`: approve a release with an SSH key.
+//!
+//! Signing makes only what `verify` accepts: a key the repository's
+//! allowed_signers does not admit for the principal now (not listed for it,
+//! namespaces without `agentctl`, outside its validity window) is refused
+//! before anything is signed, and the new signature is verified before it is
+//! written, so a good `.sig` is never replaced by a bad one.
 
 use super::{Recorded, WriteOptions, actor};
 use crate::repo::release::ReleaseRef;
 use crate::repo::transaction::{self, Change, Message};
 use crate::repo::{Repo, RepoError};
-use crate::signing::{self, KeySource, SignError};
+use crate::signing::{self, AllowedSigners, KeyRefusal, KeySource, SignError, Verdict};
 use serde::Serialize;
+use ssh_key::HashAlg;
 
 /// Why signing failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,9 +23,19 @@ pub enum SignReleaseError {
     /// The key or agent failed.
     #[error(transparent)]
     Sign(#[from] SignError),
-    /// No principal could be determined.
-    #[error("the key is not in {0}; cannot tell whose signature this is")]
-    UnknownPrincipal(String),
+    /// allowed_signers does not let this key sign as the principal now:
+    /// the signature would not verify, so it is not made.
+    #[error(transparent)]
+    NotAuthorized(#[from] KeyRefusal),
+    /// The signature just made does not verify (an ssh-agent that signed
+    /// with another key or algorithm); nothing was written.
+    #[error("the new signature by {principal} does not verify ({reason}); nothing was written")]
+    SelfCheck {
+        /// The principal.
+        principal: String,
+        /// What verification said.
+        reason: String,
+    },
 }
 
 /// What `sign` did.
@@ -50,30 +67,54 @@ pub fn sign(
     let actor = actor(repo, opts.actor.as_deref())?;
     let (lock, start) = transaction::begin(repo, opts.record)?;
     let meta = repo.verify_release(&release.name, &release.version, None)?;
+    let allowed = allowed_signers(repo)?;
+    let public = signing::public_key(key);
+    let now = crate::repo::now();
     let principal = match principal {
         Some(p) => p.to_string(),
+        // The key's principal: the first whose line admits the key now,
+        // else the first listed (whose refusal then explains why).
         None => {
-            let public = signing::public_key(key);
-            let allowed_path = repo.path(".agentctl/allowed_signers");
-            let allowed = signing::AllowedSigners::load(&allowed_path)?;
-            allowed
-                .principals_for(&public)
-                .first()
+            let listed = allowed.principals_for(&public);
+            listed
+                .iter()
+                .find(|p| allowed.authorize(p, public.key_data(), now).is_ok())
+                .or(listed.first())
                 .map(|p| p.to_string())
-                .ok_or_else(|| {
-                    SignReleaseError::UnknownPrincipal(allowed_path.display().to_string())
+                .ok_or_else(|| KeyRefusal::NotListed {
+                    principal: None,
+                    fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+                    listed_for: allowed.listed_for(public.key_data()),
+                    principal_listed: false,
+                    path: allowed.path.clone(),
                 })?
         }
     };
-    if principal.is_empty() || principal.contains(['/', '\\', '\n']) || principal.starts_with('.') {
+    if principal.is_empty()
+        || principal.contains(['/', '\\', '\n', '*', '?', '!', ','])
+        || principal.starts_with('.')
+    {
         return Err(RepoError::Unsafe {
             message: format!("`{principal}` cannot name a signature file"),
-            hint: "principals are emails such as priya.shah@example.com".into(),
+            hint: "a principal is one email such as priya.shah@example.com, not a pattern".into(),
         }
         .into());
     }
+    // Refused before signing (no passphrase asked, nothing written) for
+    // exactly what `verify` would refuse the signature for.
+    allowed.authorize(&principal, public.key_data(), now)?;
     let statement = signing::statement(&meta.name, &meta.version, &meta.digest);
     let armored = signing::sign(key, statement.as_bytes(), passphrase)?;
+    // Whatever replaces an existing signature file verifies.
+    if let Verdict::Bad { reason } | Verdict::UnknownSigner { reason } = signing::verify(
+        &allowed,
+        &principal,
+        armored.as_bytes(),
+        statement.as_bytes(),
+        now,
+    ) {
+        return Err(SignReleaseError::SelfCheck { principal, reason });
+    }
     let file = format!(
         "{}/signatures/{principal}.sig",
         crate::repo::release::release_dir(&meta.name, &meta.version)
@@ -107,4 +148,16 @@ pub fn sign(
         file,
         recorded: outcome.into(),
     })
+}
+
+/// The repository's allowed_signers; a missing file lists no one.
+fn allowed_signers(repo: &Repo) -> Result<AllowedSigners, SignError> {
+    let path = repo.path(".agentctl/allowed_signers");
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AllowedSigners {
+            path,
+            entries: Vec::new(),
+        }),
+        _ => AllowedSigners::load(&path),
+    }
 }
