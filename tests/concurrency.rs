@@ -356,3 +356,194 @@ fn a_failed_push_leaves_nothing_behind_and_a_retry_pushes() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A runner killed between its local commit and its push: its next
+/// `--push` re-applies the lost operation on the remote's tip (fresh op
+/// numbers, every other runner's work kept), never asking for a rebase.
+#[test]
+fn a_runner_killed_before_its_push_re_applies_its_commit_next_time() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let sb = &s.sandbox;
+    let remote = sb.bare_clone(&s.root, "remote.git");
+    let url = format!("file://{}", remote.display());
+    sb.git(sb.path(), &["clone", "-q", &url, "a"]);
+    sb.git(sb.path(), &["clone", "-q", &url, "b"]);
+    let (a, b) = (sb.path().join("a"), sb.path().join("b"));
+
+    // A promotes to staging and dies before pushing.
+    let out = sb.agentctl_env(
+        &a,
+        &["promote", "staging", "--push", "--reason", "lost"],
+        &[("AGENTCTL_FAULT", "push")],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    let stranded = head(sb, &a);
+    assert_ne!(stranded, sb.git(&remote, &["rev-parse", "main"]));
+
+    // B changes dev meanwhile.
+    let out = sb.agentctl(
+        &b,
+        &[
+            "mode",
+            "dev",
+            "lead-router",
+            "disabled",
+            "--reason",
+            "incident",
+            "--push",
+        ],
+    );
+    assert_code(&out, 0);
+
+    // A's next --push: both A's lost promotion and its new change land.
+    let out = sb.agentctl(
+        &a,
+        &[
+            "mode",
+            "dev",
+            "invoice-matcher",
+            "review-only",
+            "--reason",
+            "watch",
+            "--push",
+        ],
+    );
+    assert_code(&out, 0);
+    assert!(
+        !stderr(&out).contains("pull --rebase"),
+        "{}",
+        describe(&out)
+    );
+    sb.git(&b, &["pull", "-q", "--ff-only"]);
+    let pins = pins_at(&b, "staging");
+    assert_eq!(pins.len(), 3, "the lost promotion was re-applied: {pins:?}");
+    let dev = pins_at(&b, "dev");
+    assert_eq!(dev["lead-router"]["mode"], "disabled");
+    assert_eq!(dev["invoice-matcher"]["mode"], "review-only");
+    for env in ["dev", "staging"] {
+        let ops: Vec<u64> = log_at(&b, env)
+            .iter()
+            .map(|e| e["op"].as_u64().expect("op"))
+            .collect();
+        let mut distinct = ops.clone();
+        distinct.dedup();
+        assert!(ops.windows(2).all(|w| w[0] <= w[1]), "{env}: {ops:?}");
+        let mut unique = distinct.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            distinct.len(),
+            "{env}: duplicate op numbers {ops:?}"
+        );
+    }
+    let out = sb.agentctl(&b, &["verify"]);
+    assert_code(&out, 0);
+    fsck(sb, &b);
+    assert_eq!(porcelain(sb, &a), "");
+}
+
+/// When the remote changed the same agent meanwhile, the lost operation is
+/// not applied blindly: exit 1, naming what changed; nothing is pushed.
+#[test]
+fn a_lost_operation_on_an_agent_the_remote_changed_is_refused() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let sb = &s.sandbox;
+    let remote = sb.bare_clone(&s.root, "remote.git");
+    let url = format!("file://{}", remote.display());
+    sb.git(sb.path(), &["clone", "-q", &url, "a"]);
+    sb.git(sb.path(), &["clone", "-q", &url, "b"]);
+    let (a, b) = (sb.path().join("a"), sb.path().join("b"));
+    let out = sb.agentctl_env(
+        &a,
+        &[
+            "mode",
+            "dev",
+            "lead-router",
+            "disabled",
+            "--reason",
+            "x",
+            "--push",
+        ],
+        &[("AGENTCTL_FAULT", "push")],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert_code(
+        &sb.agentctl(
+            &b,
+            &[
+                "mode",
+                "dev",
+                "lead-router",
+                "review-only",
+                "--reason",
+                "y",
+                "--push",
+            ],
+        ),
+        0,
+    );
+    let remote_before = sb.git(&remote, &["rev-parse", "main"]);
+    let out = sb.agentctl(
+        &a,
+        &[
+            "mode",
+            "dev",
+            "invoice-matcher",
+            "disabled",
+            "--reason",
+            "z",
+            "--push",
+        ],
+    );
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("cannot re-apply"),
+        "{}",
+        describe(&out)
+    );
+    assert!(stderr(&out).contains("lead-router"), "{}", describe(&out));
+    assert_eq!(sb.git(&remote, &["rev-parse", "main"]), remote_before);
+}
+
+/// A person merging two branches that both appended to a log gets both
+/// sides' events and no duplicate op numbers (agentctl's merge driver).
+#[test]
+fn a_persons_merge_of_two_logs_keeps_every_event_with_unique_ops() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    s.git(&["switch", "-q", "-c", "side"]);
+    s.ok(&["mode", "dev", "lead-router", "disabled", "--reason", "side"]);
+    s.git(&["switch", "-q", "main"]);
+    s.ok(&[
+        "mode",
+        "dev",
+        "invoice-matcher",
+        "disabled",
+        "--reason",
+        "main",
+    ]);
+    let out = s.git_output(&["merge", "-q", "--no-edit", "side"]);
+    let log: Vec<serde_json::Value> = s.log("dev");
+    let reasons: Vec<&str> = log.iter().filter_map(|e| e["reason"].as_str()).collect();
+    assert!(
+        reasons.contains(&"side") && reasons.contains(&"main"),
+        "{reasons:?}\n{}",
+        describe(&out)
+    );
+    let mut ops: Vec<u64> = log.iter().map(|e| e["op"].as_u64().expect("op")).collect();
+    let n = ops.len();
+    ops.dedup();
+    let mut unique = ops.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        ops.len(),
+        "duplicate ops after merge: {log:?}"
+    );
+    assert!(n >= 5);
+    assert!(!s.read("environments/dev.log").contains("<<<<<<<"));
+}

@@ -144,7 +144,6 @@ fn cases() -> Vec<Case> {
 /// cleans up, and the repository is exactly as before or exactly as after
 /// with nothing of agentctl's left behind (journal, temp files, git locks).
 fn check_recovered(sb: &Sandbox, dir: &Path, case: &Case, before: &Snapshot, how: &str) {
-    fsck(sb, dir);
     let out = sb.agentctl(dir, &["status"]);
     assert_code(&out, 0);
     fsck(sb, dir);
@@ -217,7 +216,6 @@ fn check_recovered(sb: &Sandbox, dir: &Path, case: &Case, before: &Snapshot, how
         case.name,
         describe(&out)
     );
-    fsck(sb, dir);
 }
 
 fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -361,7 +359,15 @@ fn random_kill_campaign_leaves_no_unusable_repository() {
         assert_code(&p.sandbox.agentctl(&dir, &p.args()), 0);
         let span = started.elapsed().as_micros().max(1000) as u64;
         std::fs::remove_dir_all(&dir).expect("rm");
-        for i in 0..KILLS_PER_CASE {
+        let mut case_kills = 0;
+        let mut i = 0;
+        while case_kills < KILLS_PER_CASE {
+            i += 1;
+            assert!(
+                i < 4 * KILLS_PER_CASE,
+                "{}: the runs keep finishing first",
+                p.case.name
+            );
             let dir = p.copy(&format!("kill-{i}"));
             let before = Snapshot::take(&p.sandbox, &dir);
             let delay = rng.next() % span;
@@ -377,6 +383,7 @@ fn random_kill_campaign_leaves_no_unusable_repository() {
             let status = child.wait().expect("wait");
             if status.signal() == Some(9) {
                 kills += 1;
+                case_kills += 1;
             } else {
                 finished += 1;
             }
@@ -395,8 +402,7 @@ fn random_kill_campaign_leaves_no_unusable_repository() {
     );
     assert!(
         kills >= 200,
-        "only {kills} of {} runs were killed mid-run (seed {seed})",
-        prepared.len() * KILLS_PER_CASE
+        "only {kills} runs were killed mid-run (seed {seed})"
     );
 }
 

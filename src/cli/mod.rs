@@ -14,6 +14,7 @@ pub mod error;
 mod evals;
 mod history;
 mod init;
+mod merge_log;
 mod mode;
 mod new;
 mod promote;
@@ -149,6 +150,9 @@ pub enum Command {
     Completions(completions::Args),
     /// Print the man page.
     Man(completions::ManArgs),
+    /// Merge two environment logs (git's merge driver, set up by agentctl).
+    #[command(hide = true)]
+    MergeLog(merge_log::Args),
 }
 
 /// Global context handed to every command.
@@ -217,5 +221,6 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Schema(args) => schema::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => completions::run_man(&ctx, args),
+        Command::MergeLog(args) => merge_log::run(&ctx, args),
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub const ALLOWED_SIGNERS: &str = "# OpenSSH allowed_signers: the principals whose signatures agentctl accepts.\n# One line per key:  <email> namespaces=\"agentctl\" ssh-ed25519 AAAA... comment\n# Protect this file with CODEOWNERS: whoever can edit it can approve releases.\n";
 
 /// The .gitattributes `init` writes: bundle bytes never change on checkout.
-pub const GITATTRIBUTES: &str = "# Written by agentctl init: digests are over bytes, so no line-ending conversion.\nagents/** -text\nreleases/** -text\nenvironments/** -text\n.agentctl/** -text\n";
+pub const GITATTRIBUTES: &str = "# Written by agentctl init: digests are over bytes, so no line-ending conversion.\nagents/** -text\nreleases/** -text\nenvironments/** -text\n.agentctl/** -text\n# Logs only grow: a merge keeps both sides' events (agentctl's merge driver).\nenvironments/*.log merge=agentctl-log\n";
 
 /// What init did.
 #[derive(Debug, Clone, Serialize)]

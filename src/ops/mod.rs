@@ -133,6 +133,7 @@ pub fn with_push<T, E: From<RepoError>>(
             return Ok(result);
         };
         let commit = git2::Oid::from_str(commit).map_err(RepoError::from)?;
+        crate::repo::transaction::fault_point("push");
         match remote::push(&repo, remote_name, &branch) {
             Ok(remote::Pushed::Accepted) => return Ok(result),
             Ok(remote::Pushed::Rejected) => remote::drop_own_commit(&repo, commit)?,

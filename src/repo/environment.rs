@@ -298,6 +298,77 @@ pub fn parse_log_lenient(text: &str) -> (Vec<Event>, Vec<LogError>) {
     (out, bad)
 }
 
+/// Why two logs cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A side rewrote history instead of appending to the common base.
+    #[error("{side} does not extend the common base: the log was rewritten, not appended to")]
+    Rewritten {
+        /// `ours` or `theirs`.
+        side: &'static str,
+    },
+    /// A line that does not parse.
+    #[error("{side}: {source}")]
+    Corrupt {
+        /// `ours` or `theirs`.
+        side: &'static str,
+        /// The line.
+        #[source]
+        source: LogError,
+    },
+}
+
+/// Merge two environment logs that both grew from `base` (git's merge of a
+/// person's branches, or a rebase): the base, then the events only ours
+/// appended, then those only theirs appended with their op numbers moved
+/// past every op before them, so no two ops share a number. An event both
+/// sides appended (the same line) is kept once.
+pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String, MergeError> {
+    let ours_new = ours
+        .strip_prefix(base)
+        .ok_or(MergeError::Rewritten { side: "ours" })?;
+    let theirs_new = theirs
+        .strip_prefix(base)
+        .ok_or(MergeError::Rewritten { side: "theirs" })?;
+    let kept: Vec<Event> =
+        parse_log(&format!("{base}{ours_new}")).map_err(|source| MergeError::Corrupt {
+            side: "ours",
+            source,
+        })?;
+    let theirs_events = parse_log(theirs_new).map_err(|source| MergeError::Corrupt {
+        side: "theirs",
+        source,
+    })?;
+    let ours_lines: std::collections::HashSet<&str> = ours_new.lines().collect();
+    let mut next = kept.iter().map(|e| e.op).max().unwrap_or(0) + 1;
+    let mut renumber: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut out = String::with_capacity(ours.len() + theirs_new.len());
+    out.push_str(base);
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(ours_new);
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for (line, mut e) in theirs_new
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .zip(theirs_events)
+    {
+        if ours_lines.contains(line) {
+            continue;
+        }
+        e.op = *renumber.entry(e.op).or_insert_with(|| {
+            let n = next;
+            next += 1;
+            n
+        });
+        out.push_str(&format_events(std::slice::from_ref(&e)));
+    }
+    Ok(out)
+}
+
 /// Serialize events as log lines.
 pub fn format_events(events: &[Event]) -> String {
     let mut s = String::new();

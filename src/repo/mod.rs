@@ -10,6 +10,7 @@ pub mod config;
 pub mod environment;
 pub mod release;
 pub mod remote;
+pub mod replay;
 pub mod transaction;
 
 use config::{Config, ConfigError};

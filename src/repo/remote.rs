@@ -119,6 +119,9 @@ pub fn move_branch(repo: &Repo, expected: Oid, target: Oid) -> Result<(), RepoEr
     }
     let commit = git.find_commit(target)?;
     let mut co = git2::build::CheckoutBuilder::new();
+    // `safe` keeps local edits; files the two commits differ in are
+    // agentctl's own (environments/, releases/), which begin() has checked
+    // are clean.
     co.safe();
     git.checkout_tree(commit.as_object(), Some(&mut co))
         .map_err(|e| RepoError::Unsafe {
@@ -136,7 +139,9 @@ pub fn move_branch(repo: &Repo, expected: Oid, target: Oid) -> Result<(), RepoEr
 }
 
 /// Bring the local branch level with the remote before an operation:
-/// fast-forward when behind; refuse when diverged.
+/// fast-forward when behind; when diverged because agentctl commits of an
+/// earlier run never reached the remote (a runner killed between its
+/// commit and its push), re-apply those operations on the remote's tip.
 pub fn sync(repo: &Repo, remote: &str, branch: &str) -> Result<(), RepoError> {
     let remote_tip = fetch(repo, remote, branch)?;
     let git = repo.git()?;
@@ -147,10 +152,8 @@ pub fn sync(repo: &Repo, remote: &str, branch: &str) -> Result<(), RepoError> {
     if git.graph_descendant_of(remote_tip, local)? {
         return move_branch(repo, local, remote_tip);
     }
-    Err(RepoError::Unsafe {
-        message: format!("{branch} and {remote}/{branch} have diverged"),
-        hint: format!("reconcile them first (`git pull --rebase {remote} {branch}`)"),
-    })
+    let replayed = super::replay::replay_unpushed(repo, local, remote_tip, remote, branch)?;
+    move_branch(repo, local, replayed)
 }
 
 /// After a rejected push: drop our own commit (HEAD, made by this process)

@@ -149,6 +149,9 @@ pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoE
     let lock = repo.lock()?;
     // A crash of an earlier process may have left work to finish.
     recover_locked(repo)?;
+    if let Some(git) = &repo.git {
+        configure_log_merge(git);
+    }
     if record == Record::FilesOnly {
         return Ok((lock, None));
     }
@@ -192,6 +195,35 @@ pub fn begin(repo: &Repo, record: Record) -> Result<(Lock, Option<Start>), RepoE
             head: Some(oid),
         }),
     ))
+}
+
+/// Point git's `agentctl-log` merge driver (named for `environments/*.log`
+/// in .gitattributes) at this binary, so a person's merge or rebase of two
+/// branches that both appended to a log keeps both and renumbers ops. Best
+/// effort: a clone where it is not set up gets git's ordinary conflict.
+fn configure_log_merge(git: &Repository) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let driver = format!(
+        "'{}' merge-log %O %A %B",
+        exe.display().to_string().replace('\'', "'\\''")
+    );
+    let Ok(mut config) = git
+        .config()
+        .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+    else {
+        return;
+    };
+    if config
+        .get_string("merge.agentctl-log.driver")
+        .ok()
+        .as_deref()
+        != Some(driver.as_str())
+    {
+        let _ = config.set_str("merge.agentctl-log.name", "agentctl environment log");
+        let _ = config.set_str("merge.agentctl-log.driver", &driver);
+    }
 }
 
 fn unborn_branch(git: &Repository) -> Result<String, RepoError> {
