@@ -7,7 +7,9 @@
 //! on the safe side: any added, changed, removed or reordered line that
 //! sets one of those attributes (or a macro defined with one) and whose
 //! pattern could match anything under `agents/`, `releases/`,
-//! `environments/` or `.agentctl/` is an error.
+//! `environments/` or `.agentctl/` is an error. The one exception is a new
+//! line that only turns conversion off (`-text`, `-crlf`, `binary`), as
+//! `agentctl init` writes: checkouts then keep the committed bytes.
 
 use super::rules::GITATTRIBUTES_CHANGED;
 use crate::finding::{Finding, Position};
@@ -35,6 +37,9 @@ struct Relevant {
     text: String,
     pattern: String,
     line: usize,
+    /// Every byte attribute it sets turns conversion off (`-text`,
+    /// `-crlf`, `binary`), so checkouts write the committed bytes.
+    pins_bytes: bool,
 }
 
 /// Changes between two versions of one `.gitattributes` file that could
@@ -77,11 +82,20 @@ pub fn attribute_changes(
             None => removed.push(b),
         }
     }
-    let mut added = unmatched_head;
-    let reordered = removed.is_empty() && added.is_empty() && {
-        let texts = |v: &[Relevant]| v.iter().map(|r| r.text.clone()).collect::<Vec<_>>();
-        texts(&base) != texts(&head)
-    };
+    // A new line that only turns conversion off keeps checkouts at the
+    // committed bytes: what `agentctl init` itself writes.
+    let (pinning, mut added): (Vec<&Relevant>, Vec<&Relevant>) =
+        unmatched_head.into_iter().partition(|h| h.pins_bytes);
+    let head_order: Vec<&Relevant> = head
+        .iter()
+        .filter(|h| !pinning.iter().any(|p| p.line == h.line))
+        .collect();
+    let reordered = removed.is_empty()
+        && added.is_empty()
+        && !base
+            .iter()
+            .map(|r| &r.text)
+            .eq(head_order.iter().map(|r| &r.text));
     for r in removed {
         match added.iter().position(|h| h.pattern == r.pattern) {
             Some(i) => {
@@ -113,7 +127,7 @@ pub fn attribute_changes(
         // Later lines win: the same lines in another order mean other attributes.
         let first = base
             .iter()
-            .zip(&head)
+            .zip(&head_order)
             .find(|(b, h)| b.text != h.text)
             .map(|(_, h)| h.line);
         push(
@@ -165,10 +179,16 @@ fn relevant(text: &str, targets: &[String], macros: &BTreeSet<String>) -> Vec<Re
                 || pattern.starts_with('"')
                 || targets.iter().any(|t| could_match(pattern, t)));
         if matters {
+            let pins_bytes = !is_macro
+                && attributes
+                    .iter()
+                    .filter(|a| is_byte_attribute(a, macros))
+                    .all(|a| matches!(*a, "-text" | "-crlf" | "binary"));
             out.push(Relevant {
                 text: tokens.join(" "),
                 pattern: pattern.to_string(),
                 line: i + 1,
+                pins_bytes,
             });
         }
     }
@@ -316,8 +336,8 @@ mod tests {
             "*.j2 ident",
             "environments/*.log working-tree-encoding=UTF-16",
             "*.yaml !text",
-            "*.yaml binary",
-            "*.yaml -crlf",
+            "*.yaml crlf",
+            "*.yaml text=auto",
         ] {
             assert_eq!(
                 messages(INIT, &format!("{INIT}{line}\n")).len(),
@@ -335,6 +355,26 @@ mod tests {
                 Some(1)
             )]
         );
+    }
+
+    #[test]
+    fn new_lines_that_only_turn_conversion_off_are_fine() {
+        assert!(messages("", INIT).is_empty(), "what agentctl init writes");
+        assert!(
+            messages(
+                INIT,
+                &format!("{INIT}*.png binary\nagents/** -crlf -diff\n")
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            messages(INIT, &format!("{INIT}*.md -text eol=lf\n")).len(),
+            1
+        );
+        // Moving the lines that pin bytes is still a reorder.
+        let swapped =
+            "releases/** -text\nagents/** -text\nenvironments/** -text\n.agentctl/** -text\n";
+        assert_eq!(messages(INIT, swapped).len(), 1);
     }
 
     #[test]
