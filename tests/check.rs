@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::checks::*;
 use common::*;
 use regex::Regex;
 use serde_json::Value;
@@ -34,56 +35,6 @@ const GH_TOKEN: &str = "ghp_Abcdefghijklmnopqrstuvwxyz0123456789";
 const NEW_SIGNER_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMyFHsaapNkRzSwPeNCUoGRV+WHdZqGiCzpfS2UCK4Aq";
 
-/// `agentctl check ARGS…` in the repository.
-fn check(s: &Scratch, args: &[&str]) -> Output {
-    let mut all = vec!["check"];
-    all.extend_from_slice(args);
-    s.run(&all)
-}
-
-/// `agentctl check --base BASE --format json`: the parsed report, after
-/// asserting the exit code.
-#[track_caller]
-fn check_json(s: &Scratch, base: &str, code: i32) -> Value {
-    let out = check(s, &["--base", base, "--format", "json"]);
-    assert_code(&out, code);
-    json(&out)
-}
-
-/// Every finding of a JSON report: the bundles' checks, then the repository's.
-fn findings(report: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    for b in report["bundles"].as_array().expect("bundles array") {
-        for c in b["checks"].as_array().expect("checks array") {
-            out.extend(c["findings"].as_array().expect("findings array").clone());
-        }
-    }
-    out.extend(
-        report["repository"]
-            .as_array()
-            .expect("repository array")
-            .clone(),
-    );
-    out
-}
-
-/// The findings of one rule.
-fn with_rule(report: &Value, rule: &str) -> Vec<Value> {
-    findings(report)
-        .into_iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
-}
-
-/// The rule ids of a report's error findings, sorted and deduplicated.
-fn error_rules(report: &Value) -> BTreeSet<String> {
-    findings(report)
-        .iter()
-        .filter(|f| f["severity"] == "error")
-        .map(|f| f["rule"].as_str().expect("rule").to_string())
-        .collect()
-}
-
 /// The bundle of one name in a JSON report.
 #[track_caller]
 fn bundle<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -103,33 +54,6 @@ fn bundle_names(report: &Value) -> Vec<String> {
         .iter()
         .map(|b| b["name"].as_str().expect("name").to_string())
         .collect()
-}
-
-/// 1-based line of the first line of `text` starting with `prefix`.
-#[track_caller]
-fn line_of(text: &str, prefix: &str) -> u64 {
-    text.lines()
-        .position(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting with {prefix:?}")) as u64
-        + 1
-}
-
-/// Append lines to a file of the repository.
-fn append(s: &Scratch, rel: &str, lines: &str) {
-    let mut text = std::fs::read_to_string(s.root.join(rel)).unwrap_or_default();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(lines);
-    s.write(rel, &text);
-}
-
-/// Replace the first `from` in a repository file (which must contain it).
-#[track_caller]
-fn replace_in(s: &Scratch, rel: &str, from: &str, to: &str) {
-    let text = s.read(rel);
-    assert!(text.contains(from), "{rel} does not contain {from:?}");
-    s.write(rel, &text.replacen(from, to, 1));
 }
 
 /// A content change to support-triage's system prompt (no version bump).
@@ -163,29 +87,6 @@ fn assert_no_secret(out: &Output, secret: &str, what: &str) {
     assert!(
         !all.contains(tail),
         "{what}: the secret {secret} (or its tail {tail}) leaked:\n{all}"
-    );
-}
-
-/// The vendored SARIF 2.1.0 schema, compiled.
-fn sarif_validator() -> jsonschema::Validator {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif/sarif-schema-2.1.0.json");
-    let text = std::fs::read_to_string(&path).expect("read the SARIF schema");
-    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
-    jsonschema::draft4::new(&schema).expect("the SARIF schema compiles")
-}
-
-/// Assert `log` is valid SARIF 2.1.0.
-#[track_caller]
-fn assert_valid_sarif(validator: &jsonschema::Validator, log: &Value) {
-    let errors: Vec<String> = validator
-        .iter_errors(log)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF output does not validate:\n{}\n{log:#}",
-        errors.join("\n")
     );
 }
 
@@ -953,6 +854,20 @@ fn following_the_hint_for_a_relative_base_works() {
 // 9. Policy and trust
 // ---------------------------------------------------------------------------
 
+/// The SHA-256 fingerprint of NEW_SIGNER_KEY.
+const NEW_SIGNER_FP: &str = "SHA256:F4rrkfceCogO64K9LzqjadTOC0u3+We6WjRM/FBjpb0";
+
+/// PR: a new signer (no gate lowered). Returns the signer's line.
+fn widen_trust(s: &Scratch) -> u64 {
+    append(
+        s,
+        ".agentctl/allowed_signers",
+        &format!("mallory@example.com namespaces=\"agentctl\" {NEW_SIGNER_KEY}\n"),
+    );
+    s.commit_all("add a signer");
+    s.read(".agentctl/allowed_signers").lines().count() as u64
+}
+
 /// Base: prod requires roles. PR: the roles removed, a new signer added.
 fn weaken_policy_and_trust(s: &Scratch) -> u64 {
     require_prod_roles(s);
@@ -962,22 +877,16 @@ fn weaken_policy_and_trust(s: &Scratch) -> u64 {
         "required_roles = [\"owner\", \"security\"]\n",
         "",
     );
-    append(
-        s,
-        ".agentctl/allowed_signers",
-        &format!("mallory@example.com namespaces=\"agentctl\" {NEW_SIGNER_KEY}\n"),
-    );
-    s.commit_all("relax prod, add a signer");
-    s.read(".agentctl/allowed_signers").lines().count() as u64
+    widen_trust(s)
 }
 
 #[test]
-fn weakened_policy_and_widened_trust_are_high_risk_warnings() {
+fn weakened_policy_is_an_error_and_widened_trust_a_high_risk_warning() {
     let s = Scratch::new();
     let signer_line = weaken_policy_and_trust(&s);
 
-    let report = check_json(&s, "HEAD~1", 0);
-    assert_eq!(report["summary"]["errors"], 0);
+    let report = check_json(&s, "HEAD~1", 1);
+    assert_eq!(report["summary"]["errors"], 2);
     let weakened = with_rule(&report, "policy-weakened");
     let messages: BTreeSet<&str> = weakened
         .iter()
@@ -986,14 +895,15 @@ fn weakened_policy_and_widened_trust_are_high_risk_warnings() {
     assert_eq!(
         messages,
         BTreeSet::from([
-            "high risk: prod: required role `owner` removed",
-            "high risk: prod: required role `security` removed",
+            "prod: required role `owner` removed",
+            "prod: required role `security` removed",
         ]),
         "{report:#}"
     );
+    // The required_roles line is gone: the findings point at prod's name.
     let prod_line = line_of(&s.read("agentctl.toml"), "name = \"prod\"");
     for f in &weakened {
-        assert_eq!(f["severity"], "warning");
+        assert_eq!(f["severity"], "error");
         assert!(
             f["file"].as_str().expect("file").ends_with("agentctl.toml"),
             "{f:#}"
@@ -1005,7 +915,7 @@ fn weakened_policy_and_widened_trust_are_high_risk_warnings() {
     assert_eq!(trust[0]["severity"], "warning");
     assert_eq!(
         trust[0]["message"],
-        "high risk: signer mallory@example.com added"
+        format!("high risk: signer mallory@example.com added with key {NEW_SIGNER_FP}")
     );
     assert!(
         trust[0]["file"]
@@ -1016,26 +926,42 @@ fn weakened_policy_and_widened_trust_are_high_risk_warnings() {
         trust[0]
     );
     assert_eq!(trust[0]["line"], signer_line);
-    assert_eq!(report["summary"]["warnings"], 3);
+    assert_eq!(report["summary"]["warnings"], 1);
 
     let github = check(&s, &["--base", "HEAD~1", "--format", "github"]);
-    assert_code(&github, 0);
+    assert_code(&github, 1);
     let text = stdout(&github);
     assert!(
         text.contains(&format!(
-            "::warning file=agentctl.toml,line={prod_line},col=1,title=agentctl policy-weakened::high risk: prod: required role `owner` removed%0Ahint: "
+            "::error file=agentctl.toml,line={prod_line},col=1,title=agentctl policy-weakened::prod: required role `owner` removed%0Ahint: "
         )),
         "{text}"
     );
     assert!(
-        text.contains(&format!("::warning file=.agentctl/allowed_signers,line={signer_line},col=1,title=agentctl trust-changed::high risk: signer mallory@example.com added")),
+        text.contains(&format!("::warning file=.agentctl/allowed_signers,line={signer_line},col=1,title=agentctl trust-changed::high risk: signer mallory@example.com added with key {NEW_SIGNER_FP}")),
         "{text}"
     );
 
+    let human = check(&s, &["--base", "HEAD~1"]);
+    assert_code(&human, 1);
+    assert!(
+        stdout(&human).contains("error[policy-weakened]"),
+        "{}",
+        describe(&human)
+    );
+}
+
+#[test]
+fn a_trust_change_alone_warns_and_fails_only_with_warnings_as_errors() {
+    let s = Scratch::new();
+    widen_trust(&s);
+    let report = check_json(&s, "HEAD~1", 0);
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(with_rule(&report, "trust-changed").len(), 1, "{report:#}");
     let strict = check(&s, &["--base", "HEAD~1", "--warnings-as-errors"]);
     assert_code(&strict, 1);
     assert!(
-        stdout(&strict).contains("warning[policy-weakened]"),
+        stdout(&strict).contains("warning[trust-changed]"),
         "{}",
         describe(&strict)
     );
@@ -1076,7 +1002,7 @@ fn repository_findings_have_repo_relative_paths_from_a_subdirectory() {
         &s.root.join("agents"),
         &["check", "--base", "HEAD~1", "--format", "github"],
     );
-    assert_code(&out, 0);
+    assert_code(&out, 1);
     let files: BTreeSet<String> = stdout(&out)
         .lines()
         .filter_map(|l| prop(&gh_props(l), "file").map(str::to_string))
@@ -1234,7 +1160,7 @@ fn output_into_a_closed_pipe_does_not_panic() {
 #[test]
 fn junit_agrees_with_warnings_as_errors() {
     let s = Scratch::new();
-    weaken_policy_and_trust(&s);
+    widen_trust(&s);
     for (strict, failures) in [(false, "0"), (true, "1")] {
         let mut args = vec!["--base", "HEAD~1", "--format", "junit"];
         if strict {

@@ -3,11 +3,19 @@
 //! Finds the bundles a change touches (against the merge base of `--base`),
 //! runs everything `validate` runs, requires a version bump for changed
 //! content, scans for credentials, previews each environment's gates, and
-//! reports pull requests that weaken policy or trust, and hand edits to the
-//! files agentctl owns. All output formats come from the same report.
+//! compares the files that decide admission with the base (see
+//! [`repository`]): a pull request that weakens policy or trust, rewrites a
+//! log or a pin, changes a release or how checkouts write bytes fails. All
+//! output formats come from the same report.
 
+pub mod attributes;
+pub mod environments;
+pub mod policy;
+pub mod releases;
 pub mod repository;
+pub mod rules;
 pub mod secrets;
+pub mod signers;
 
 use crate::bundle::{self, MANIFEST_FILE};
 use crate::diff::{self, DiffReport};
@@ -226,29 +234,14 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         });
     }
 
-    let mut repository = repository::environment_hand_edits(repo);
-    if let (Some(t), Some(g)) = (&base_tree, git) {
-        let read_base = |rel: &str| -> Option<String> {
-            let entry = t
-                .get_path(Path::new(&format!("{}{rel}", repo.prefix)))
-                .ok()?;
-            let blob = g.find_blob(entry.id()).ok()?;
-            String::from_utf8(blob.content().to_vec()).ok()
-        };
-        let read_now = |rel: &str| std::fs::read_to_string(repo.path(rel)).unwrap_or_default();
-        if let Some(b) = read_base(crate::repo::CONFIG_FILE) {
-            repository.extend(repository::config_changes(
-                &b,
-                &read_now(crate::repo::CONFIG_FILE),
-            ));
-        }
-        let signers = ".agentctl/allowed_signers";
-        repository.extend(repository::allowed_signers_changes(
-            &read_base(signers).unwrap_or_default(),
-            &read_now(signers),
-        ));
-        repository.extend(release_modifications(repo, t, &changed_paths));
-    }
+    let mut repository = match (&base_tree, git) {
+        (Some(tree), Some(git)) => repository::compare(
+            &repository::Base { repo, git, tree },
+            &changed_paths,
+            crate::repo::now(),
+        ),
+        _ => repository::environment_hand_edits(repo),
+    };
     // Name repository files from the root, whatever the current directory.
     for f in &mut repository {
         if f.file.is_relative() {
@@ -465,45 +458,6 @@ fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked
                 env.name
             )),
         );
-    }
-    out
-}
-
-/// Released files changed in place, and releases whose files no longer
-/// match their digest.
-fn release_modifications(repo: &Repo, base: &git2::Tree, changed: &[String]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
-    for p in changed.iter().filter(|p| p.starts_with("releases/")) {
-        let parts: Vec<&str> = p.split('/').collect();
-        if parts.len() < 4 {
-            continue;
-        }
-        touched.insert((parts[1].to_string(), parts[2].to_string()));
-        let existed = base
-            .get_path(Path::new(&format!("{}{p}", repo.prefix)))
-            .is_ok();
-        let in_new_file_area = matches!(parts.get(3), Some(&"signatures") | Some(&"evals"));
-        if existed && !in_new_file_area {
-            out.push(
-                Finding::error("release-modified", repo.path(p), format!("{p} was changed or removed; releases are immutable"))
-                    .hint("restore it from git (`git checkout <base> -- releases/`); release a new version instead"),
-            );
-        }
-    }
-    for (name, version) in touched {
-        if let Ok(Some(_)) = repo.release_meta(&name, &version)
-            && let Err(e) = repo.verify_release(&name, &version, None)
-        {
-            out.push(
-                Finding::error(
-                    "release-modified",
-                    repo.release_path(&name, &version),
-                    e.to_string(),
-                )
-                .hint("releases are written by agentctl only; restore the files from git"),
-            );
-        }
     }
     out
 }

@@ -1,280 +1,344 @@
-//! Repository-level checks: a pull request that lowers the bar for itself,
-//! and files agentctl owns that were edited by hand.
+//! Repository-level checks: the files that decide admission, compared
+//! between the base (read from git objects at the merge base) and the work
+//! tree.
+//!
+//! A pull request may not lower the bar for itself: weaken agentctl.toml
+//! ([`super::policy`]), widen allowed_signers ([`super::signers`]), rewrite
+//! an environment's log or pins ([`super::environments`]), change what was
+//! released ([`super::releases`]), or change how checkouts write those bytes
+//! ([`super::attributes`]). This module reads both sides, bounded and of
+//! regular files only, and hands text to those pure comparisons.
 
-use crate::finding::{Finding, Position};
+use super::environments::{self, LogChange};
+use super::rules::{self, Rule};
+use super::{attributes, policy, releases, signers};
+use crate::finding::Finding;
 use crate::repo::Repo;
-use crate::repo::config::Config;
-use crate::repo::environment::{self, Action};
-use crate::signing::AllowedSigners;
+use crate::repo::environment::{self as env_files, EnvState};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
-fn pos(text: &str, needle: &str) -> Option<Position> {
-    text.find(needle)
-        .map(|o| crate::bundle::position_of_offset(text, o))
+pub use rules::RULES;
+
+/// The most check reads of any one file it compares; larger fails the check.
+pub const MAX_COMPARED_BYTES: u64 = 64 * 1024 * 1024;
+
+const SIGNERS_FILE: &str = ".agentctl/allowed_signers";
+
+/// The base side: a tree of the merge-base commit.
+pub struct Base<'a> {
+    /// The repository.
+    pub repo: &'a Repo,
+    /// Its git repository.
+    pub git: &'a git2::Repository,
+    /// The merge base's tree.
+    pub tree: &'a git2::Tree<'a>,
 }
 
-fn high(
-    rule: &'static str,
-    file: &str,
-    text: &str,
-    needle: &str,
-    message: String,
-    hint: &str,
-) -> Finding {
-    Finding::warning(rule, file, format!("high risk: {message}"))
-        .at(pos(text, needle))
-        .hint(hint)
+impl Base<'_> {
+    /// A file's bytes at the base, by path from the git work tree's top
+    /// (`None`: absent).
+    fn read_git_path(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        let entry = match self.tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e.message().to_string()),
+        };
+        if entry.kind() != Some(git2::ObjectType::Blob) || entry.filemode() == 0o120000 {
+            return Err("not a regular file at the base".into());
+        }
+        let blob = self
+            .git
+            .find_blob(entry.id())
+            .map_err(|e| e.message().to_string())?;
+        if blob.size() as u64 > MAX_COMPARED_BYTES {
+            return Err(too_large(blob.size() as u64));
+        }
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// Names of the environments with a log at the base.
+    fn logged_environments(&self) -> Vec<String> {
+        let Ok(entry) = self
+            .tree
+            .get_path(Path::new(&format!("{}environments", self.repo.prefix)))
+        else {
+            return Vec::new();
+        };
+        let Ok(tree) = self.git.find_tree(entry.id()) else {
+            return Vec::new();
+        };
+        tree.iter()
+            .filter_map(|e| e.name().ok()?.strip_suffix(".log").map(str::to_string))
+            .collect()
+    }
 }
 
-/// Changes to agentctl.toml that weaken a policy or widen trust.
-pub fn config_changes(base_text: &str, new_text: &str) -> Vec<Finding> {
-    let file = crate::repo::CONFIG_FILE;
-    let (Ok(base), Ok(new)) = (
-        Config::parse(base_text, Path::new(file)),
-        Config::parse(new_text, Path::new(file)),
-    ) else {
-        return Vec::new();
+fn too_large(size: u64) -> String {
+    format!("{size} bytes, over the {MAX_COMPARED_BYTES}-byte limit")
+}
+
+/// A work-tree file's bytes (`None`: absent); never follows a symlink.
+fn read_head(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
     };
-    let hint =
-        "a policy change needs the same review as a release; protect agentctl.toml with CODEOWNERS";
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_COMPARED_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_COMPARED_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_COMPARED_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
+}
+
+/// A file's bytes at the base and in the work tree (`None`: absent).
+type Sides = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Both sides of one file, or the finding that says why they cannot be
+/// compared (so an unreadable file fails the check rather than passing it).
+fn both(
+    base: &Base<'_>,
+    base_path: &str,
+    head_path: &Path,
+    shown: impl Into<PathBuf>,
+    rule: Rule,
+    out: &mut Vec<Finding>,
+) -> Option<Sides> {
+    let shown = shown.into();
+    let sides = base
+        .read_git_path(base_path)
+        .map_err(|e| format!("at the base: {e}"))
+        .and_then(|b| read_head(head_path).map(|h| (b, h)));
+    match sides {
+        Ok(sides) => Some(sides),
+        Err(why) => {
+            out.push(
+                rule.finding(&shown, format!("cannot compare {} with the base: {why}", shown.display()))
+                    .hint(format!("check compares this file with the base; keep it a regular file of at most {MAX_COMPARED_BYTES} bytes")),
+            );
+            None
+        }
+    }
+}
+
+fn text(bytes: Option<&[u8]>) -> String {
+    String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+}
+
+/// Every repository finding of a change against `base`. `changed`: paths
+/// (from the agentctl root) that differ between the base and the work tree.
+pub fn compare(base: &Base<'_>, changed: &[String], now: jiff::Timestamp) -> Vec<Finding> {
+    let repo = base.repo;
     let mut out = Vec::new();
-    let order = |c: &Config| {
-        c.environment_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-    };
-    let (bo, no) = (order(&base), order(&new));
-    for e in bo.iter().filter(|e| !no.contains(e)) {
-        out.push(high(
-            "policy-weakened",
-            file,
-            new_text,
-            "[[environment]]",
-            format!("environment `{e}` removed"),
-            hint,
+    let config = crate::repo::CONFIG_FILE;
+    if let Some((Some(b), h)) = both(
+        base,
+        &format!("{}{config}", repo.prefix),
+        &repo.path(config),
+        config,
+        rules::POLICY_WEAKENED,
+        &mut out,
+    ) {
+        out.extend(policy::config_changes(
+            &text(Some(&b)),
+            &text(h.as_deref()),
+            now,
         ));
     }
-    let common_b: Vec<&String> = bo.iter().filter(|e| no.contains(e)).collect();
-    let common_n: Vec<&String> = no.iter().filter(|e| bo.contains(e)).collect();
-    if common_b != common_n {
-        out.push(high(
-            "policy-weakened",
-            file,
-            new_text,
-            "[[environment]]",
-            format!(
-                "environment order changed: {} → {}",
-                bo.join(" → "),
-                no.join(" → ")
-            ),
-            hint,
+    if let Some((b, h)) = both(
+        base,
+        &format!("{}{SIGNERS_FILE}", repo.prefix),
+        &repo.path(SIGNERS_FILE),
+        SIGNERS_FILE,
+        rules::SIGNER_WIDENED,
+        &mut out,
+    ) {
+        out.extend(signers::allowed_signers_changes(
+            &text(b.as_deref()),
+            &text(h.as_deref()),
         ));
     }
-    for b in &base.environments {
-        let Some((_, n)) = new.environment(&b.name) else {
+    environment_changes(base, &mut out);
+    out.extend(releases::release_changes(repo, base.tree, changed));
+    attribute_files(base, changed, &mut out);
+    out
+}
+
+/// Logs that did not only grow, and pins the base plus appended events do
+/// not explain.
+fn environment_changes(base: &Base<'_>, out: &mut Vec<Finding>) {
+    let repo = base.repo;
+    let configured: Vec<String> = repo
+        .config
+        .environment_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut names: BTreeSet<String> = configured.iter().cloned().collect();
+    names.extend(base.logged_environments());
+    for env in &names {
+        let log = env_files::log_path(env);
+        let Some((base_log, head_log)) = both(
+            base,
+            &format!("{}{log}", repo.prefix),
+            &repo.path(&log),
+            &log,
+            rules::LOG_REWRITTEN,
+            out,
+        ) else {
             continue;
         };
-        let at = format!("name = \"{}\"", b.name);
-        let mut weakened = |what: String| {
-            out.push(high(
-                "policy-weakened",
-                file,
-                new_text,
-                &at,
-                format!("{}: {what}", b.name),
-                hint,
-            ));
+        let base_log = base_log.unwrap_or_default();
+        let change = environments::log_change(&base_log, head_log.as_deref());
+        out.extend(environments::log_finding(env, &change));
+        if !configured.contains(env) {
+            continue;
+        }
+        let state = env_files::state_path(env);
+        let Some((base_state, head_state)) = both(
+            base,
+            &format!("{}{state}", repo.prefix),
+            &repo.path(&state),
+            &state,
+            rules::ENVIRONMENT_HAND_EDITED,
+            out,
+        ) else {
+            continue;
         };
-        for role in b
-            .required_roles
-            .iter()
-            .filter(|r| !n.required_roles.contains(r))
-        {
-            weakened(format!("required role `{role}` removed"));
-        }
-        if b.require_evals && !n.require_evals {
-            weakened("eval gate removed (require_evals)".into());
-        }
-        if b.distinct_signers && !n.distinct_signers {
-            weakened("one person may now fill two required roles (distinct_signers)".into());
-        }
-        if b.promote_from_previous && !n.promote_from_previous {
-            weakened(
-                "releases may now skip the previous environment (promote_from_previous)".into(),
-            );
-        }
-        for f in b.freeze.iter().filter(|f| !n.freeze.contains(f)) {
-            weakened(format!("freeze window {} – {} lifted", f.from, f.until));
-        }
-    }
-    for (role, people) in &new.roles {
-        let before: BTreeSet<&String> = base
-            .roles
-            .get(role)
-            .map(|p| p.iter().collect())
-            .unwrap_or_default();
-        for p in people.iter().filter(|p| !before.contains(p)) {
-            out.push(high(
-                "trust-changed",
-                file,
-                new_text,
-                p,
-                format!("{p} given the `{role}` signer role"),
-                "a new signer role holder can approve releases; make sure the right people reviewed this",
-            ));
-        }
-    }
-    out
-}
-
-/// Changes to the allowed_signers file: signers added, keys replaced, namespaces widened.
-pub fn allowed_signers_changes(base_text: &str, new_text: &str) -> Vec<Finding> {
-    let file = ".agentctl/allowed_signers";
-    let (Ok(base), Ok(new)) = (
-        AllowedSigners::parse(base_text, Path::new(file)),
-        AllowedSigners::parse(new_text, Path::new(file)),
-    ) else {
-        return Vec::new();
-    };
-    let hint = "whoever is in allowed_signers can approve releases: this change needs security review (CODEOWNERS), and deploy jobs should verify with their own copy (--allowed-signers)";
-    let line_pos = |line: usize| {
-        Some(Position {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: 1,
-        })
-    };
-    let mut out = Vec::new();
-    for n in &new.entries {
-        let key = n.key.key_data();
-        for p in &n.principals {
-            let same_principal: Vec<_> = base
-                .entries
-                .iter()
-                .filter(|b| b.principals.contains(p))
-                .collect();
-            let finding = |message: String| {
-                Finding::warning("trust-changed", file, format!("high risk: {message}"))
-                    .at(line_pos(n.line))
-                    .hint(hint)
-            };
-            if same_principal.is_empty() {
-                out.push(finding(format!("signer {p} added")));
-            } else if !same_principal.iter().any(|b| b.key.key_data() == key) {
-                out.push(finding(format!("key of {p} replaced")));
-            } else if let Some(b) = same_principal.iter().find(|b| b.key.key_data() == key) {
-                let widened = match (&b.namespaces, &n.namespaces) {
-                    (Some(_), None) => true,
-                    (Some(x), Some(y)) => y.iter().any(|ns| !x.contains(ns)),
-                    _ => false,
-                };
-                if widened {
-                    out.push(finding(format!("namespaces widened for {p}")));
-                }
-                if b.valid_before.is_some()
-                    && n.valid_before.is_none_or(|t| Some(t) > b.valid_before)
-                {
-                    out.push(finding(format!("expiry of {p}'s key extended or removed")));
-                }
-                if !b.cert_authority && n.cert_authority {
-                    out.push(finding(format!("{p} made a certificate authority")));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// What the log says an agent's pin should be: version, digest, mode.
-type Expected<'a> = (Option<&'a str>, Option<&'a str>, Option<environment::Mode>);
-
-/// Environment pins that no log entry explains (a hand edit).
-pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for env in repo.config.environment_names() {
-        let file = repo.path(&environment::state_path(env));
-        let (state, events) = match environment::read(&repo.root, env) {
-            Ok(x) => x,
+        let head_text = text(head_state.as_deref());
+        let head = match EnvState::parse(&head_text) {
+            Ok(s) => s,
             Err(message) => {
                 out.push(
-                    Finding::error("environment-hand-edited", &file, message)
+                    rules::ENVIRONMENT_HAND_EDITED
+                        .finding(&state, format!("{state}: {message}"))
                         .hint("environment files are written by agentctl; restore them from git"),
                 );
                 continue;
             }
         };
-        let mut expected: std::collections::BTreeMap<&str, Expected<'_>> =
-            std::collections::BTreeMap::new();
-        for e in &events {
-            match e.action {
-                Action::Retire => {
-                    expected.insert(&e.agent, (None, None, None));
+        let base_parsed = EnvState::parse(&text(base_state.as_deref()));
+        match (&change, base_parsed) {
+            (LogChange::Appended { new, first_line }, Ok(base_pins)) => {
+                out.extend(environments::pin_changes(
+                    env,
+                    &base_pins,
+                    new,
+                    *first_line,
+                    &head,
+                    &head_text,
+                ));
+            }
+            // The log's new part is unknown (or the base is unreadable):
+            // hold the pins to the whole log.
+            _ => match env_files::parse_log(&text(head_log.as_deref())) {
+                Ok(events) => {
+                    out.extend(environments::replay_findings(
+                        env, &head, &events, &head_text,
+                    ));
                 }
-                _ => {
-                    let entry = expected.entry(&e.agent).or_insert((None, None, None));
-                    entry.0 = e.version.as_deref();
-                    entry.1 = e.digest.as_deref();
-                    if e.mode.is_some() {
-                        entry.2 = e.mode;
-                    }
-                    if e.version.is_none() {
-                        *entry = (None, None, None);
-                    }
-                }
-            }
+                Err(e) => out.push(
+                    rules::ENVIRONMENT_HAND_EDITED
+                        .finding(&log, format!("{log}: {e}"))
+                        .hint("environment logs are written by agentctl; restore them from git"),
+                ),
+            },
         }
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        for (name, pin) in &state.agents {
-            let ok = expected.get(name.as_str()).is_some_and(|(v, d, m)| {
-                *v == Some(pin.version.as_str())
-                    && *d == Some(pin.digest.as_str())
-                    && m.is_none_or(|m| m == pin.mode)
-            });
-            if !ok {
+    }
+}
+
+/// Every pin no log entry explains, without a base to compare with.
+pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for env in repo.config.environment_names() {
+        let file = env_files::state_path(env);
+        let (state, events) = match env_files::read(&repo.root, env) {
+            Ok(x) => x,
+            Err(message) => {
                 out.push(
-                    Finding::error(
-                        "environment-hand-edited",
-                        &file,
-                        format!("{env} pins {name} {} ({}), which no entry in {env}.log explains", pin.version, pin.mode),
-                    )
-                    .at(pos(&text, &format!("{name}:")))
-                    .hint(format!("change environments with agentctl (`agentctl promote {env}`, `rollback`, `mode`); restore the file from git")),
+                    rules::ENVIRONMENT_HAND_EDITED
+                        .finding(&file, message)
+                        .hint("environment files are written by agentctl; restore them from git"),
                 );
+                continue;
             }
-        }
-        for (name, (v, _, _)) in &expected {
-            if v.is_some() && !state.agents.contains_key(*name) {
-                out.push(
-                    Finding::error(
-                        "environment-hand-edited",
-                        &file,
-                        format!("{env}.log says {name} runs in {env}, but {env}.yaml does not pin it"),
-                    )
-                    .hint(format!("remove agents with `agentctl retire {env} {name}`; restore the file from git")),
-                );
-            }
-        }
+        };
+        let text = std::fs::read_to_string(repo.path(&file)).unwrap_or_default();
+        out.extend(environments::replay_findings(env, &state, &events, &text));
     }
     out
 }
 
-/// Repository rule ids, for docs and SARIF.
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "policy-weakened",
-        "agentctl.toml lowers an environment's bar (warning, high risk)",
-    ),
-    (
-        "trust-changed",
-        "signers or signer roles change (warning, high risk)",
-    ),
-    (
-        "environment-hand-edited",
-        "an environment pin that no log entry explains",
-    ),
-    (
-        "release-modified",
-        "a released file was changed; releases are immutable",
-    ),
-];
+/// The `.gitattributes` files that govern the protected directories: each
+/// from the git work tree's top down to the agentctl root, and any inside a
+/// protected directory that this change touches.
+fn attribute_files(base: &Base<'_>, changed: &[String], out: &mut Vec<Finding>) {
+    let repo = base.repo;
+    let top = base
+        .git
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.root.clone());
+    let mut files: Vec<(String, Vec<String>)> = Vec::new();
+    // Directories from the top to the root: "", "a/", "a/b/".
+    let mut dirs = vec![String::new()];
+    let mut acc = String::new();
+    for part in repo.prefix.split('/').filter(|p| !p.is_empty()) {
+        acc.push_str(part);
+        acc.push('/');
+        dirs.push(acc.clone());
+    }
+    for dir in dirs {
+        let below = &repo.prefix[dir.len()..];
+        let targets = attributes::PROTECTED
+            .iter()
+            .map(|p| format!("{below}{p}"))
+            .collect();
+        files.push((format!("{dir}.gitattributes"), targets));
+    }
+    for p in changed {
+        let inside = attributes::PROTECTED
+            .iter()
+            .any(|d| p.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+        if inside && p.ends_with("/.gitattributes") {
+            files.push((format!("{}{p}", repo.prefix), vec![String::new()]));
+        }
+    }
+    for (path, targets) in files {
+        let file = top.join(&path);
+        // Name files under the root from there, like every other finding.
+        let shown = match path.strip_prefix(&repo.prefix) {
+            Some(rel) => PathBuf::from(rel),
+            None => file.clone(),
+        };
+        if let Some((b, h)) = both(
+            base,
+            &path,
+            &file,
+            &shown,
+            rules::GITATTRIBUTES_CHANGED,
+            out,
+        ) {
+            if b == h {
+                continue;
+            }
+            out.extend(attributes::attribute_changes(
+                &shown,
+                &targets,
+                &text(b.as_deref()),
+                &text(h.as_deref()),
+            ));
+        }
+    }
+}
