@@ -491,3 +491,33 @@ fn read_only_commands_answer(s: &Scratch) {
         );
     }
 }
+
+#[test]
+fn check_base_refuses_committed_links_to_devices_at_once() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let base = s.head();
+    for file in [
+        "releases/support-triage/1.4.0/release.yaml",
+        "environments/dev.yaml",
+        "environments/dev.log",
+        ".agentctl/allowed_signers",
+    ] {
+        let path = s.root.join(file);
+        let saved = std::fs::read(&path).expect("read");
+        std::fs::remove_file(&path).expect("rm");
+        symlink("/dev/zero", &path).expect("symlink");
+        s.commit_all("a link to /dev/zero");
+        let out = bounded(&s, &["check", "--base", &base]);
+        assert_code(&out, 1);
+        std::fs::remove_file(&path).expect("rm");
+        std::fs::write(&path, saved).expect("restore");
+        s.commit_all("restored");
+    }
+    let sig_dir = s.root.join("releases/support-triage/1.4.0/signatures");
+    std::fs::create_dir_all(&sig_dir).expect("mkdir");
+    symlink("/dev/zero", sig_dir.join("eve@example.com.sig")).expect("symlink");
+    s.commit_all("a signature linked to /dev/zero");
+    let out = bounded(&s, &["check", "--base", &base]);
+    assert_code(&out, 1);
+}

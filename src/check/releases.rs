@@ -87,6 +87,21 @@ pub fn release_changes(repo: &Repo, base: &git2::Tree, changed: &[String]) -> Ve
         if let [_, name, version, _, ..] = parts.as_slice() {
             touched.insert((name, version));
         }
+        // agentctl writes only regular files and directories here; a link
+        // (to /dev/zero, to a secret, to a victim's directory) is an attack.
+        if let Some(link) = crate::files::first_link(&repo.root, Path::new(p)) {
+            let shown = link
+                .strip_prefix(&repo.root)
+                .unwrap_or(&link)
+                .display()
+                .to_string();
+            out.push(
+                RELEASE_MODIFIED
+                    .finding(p, format!("{shown} is a symbolic link; agentctl writes only regular files under releases/"))
+                    .hint("remove the link: releases are written by agentctl only"),
+            );
+            continue;
+        }
         let existed = base
             .get_path(Path::new(&format!("{}{p}", repo.prefix)))
             .is_ok();

@@ -16,7 +16,6 @@ use crate::finding::Finding;
 use crate::repo::Repo;
 use crate::repo::environment::{self as env_files, EnvState};
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use rules::RULES;
@@ -81,25 +80,19 @@ fn too_large(size: u64) -> String {
 
 /// A work-tree file's bytes (`None`: absent); never follows a symlink.
 fn read_head(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    if !meta.is_file() {
-        return Err("not a regular file".into());
+    match crate::files::read_no_follow(path, MAX_COMPARED_BYTES) {
+        Ok(b) => Ok(Some(b)),
+        Err(crate::files::FileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(crate::files::FileError::TooLarge { .. }) => Err(too_large(MAX_COMPARED_BYTES + 1)),
+        Err(crate::files::FileError::Link { .. }) => {
+            Err("a symbolic link, not a regular file".into())
+        }
+        Err(e) => Err(e.to_string()),
     }
-    if meta.len() > MAX_COMPARED_BYTES {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_COMPARED_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_COMPARED_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
-    Ok(Some(bytes))
 }
 
 /// A file's bytes at the base and in the work tree (`None`: absent).
@@ -274,7 +267,11 @@ pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
                 continue;
             }
         };
-        let text = std::fs::read_to_string(repo.path(&file)).unwrap_or_default();
+        let text =
+            crate::files::read_text(&repo.root, Path::new(&file), env_files::MAX_STATE_BYTES)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
         out.extend(environments::replay_findings(env, &state, &events, &text));
     }
     out

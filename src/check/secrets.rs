@@ -206,10 +206,10 @@ pub fn scan_dir(dir: &Path) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for (_, full) in files {
-        let Ok(bytes) = std::fs::read(&full) else {
+        let Ok(bytes) = crate::files::read_no_follow(&full, 8 * 1024 * 1024) else {
             continue;
         };
-        if bytes.len() > 8 * 1024 * 1024 || bytes.contains(&0) {
+        if bytes.contains(&0) {
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
