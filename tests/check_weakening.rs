@@ -865,7 +865,7 @@ fn new_eval_records_pass_and_replaced_signatures_warn() {
     let results = s.sandbox.path().join("guardrails.json");
     std::fs::write(
         &results,
-        r#"{"suite": "guardrails", "passed": 5, "failed": 0, "errors": 0, "run_at": "2026-11-20T09:00:00Z"}"#,
+        r#"{"suite": "guardrails", "passed": 8, "failed": 0, "errors": 0, "run_at": "2026-11-20T09:00:00Z"}"#,
     )
     .expect("write results");
     let out = s.run(&[
