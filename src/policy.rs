@@ -7,7 +7,6 @@
 
 use crate::bundle;
 use crate::finding::Finding;
-use crate::repo::Repo;
 use crate::repo::config::EnvironmentConfig;
 use serde::Serialize;
 use std::path::Path;
@@ -183,7 +182,12 @@ pub fn freeze_gate(env: &EnvironmentConfig, now: jiff::Timestamp) -> GateResult 
 }
 
 /// The integrity gate for an existing release.
-pub fn integrity_gate(repo: &Repo, name: &str, version: &str, expected: &str) -> GateResult {
+pub fn integrity_gate(
+    repo: &crate::repo::Layout,
+    name: &str,
+    version: &str,
+    expected: &str,
+) -> GateResult {
     match repo.verify_release(name, version, Some(expected)) {
         Ok(_) => GateResult::pass("integrity", format!("{name}@{version} matches {expected}")),
         Err(e) => GateResult::fail(

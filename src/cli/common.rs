@@ -111,6 +111,11 @@ pub fn print_report<T: serde::Serialize>(
 /// Where trust comes from, when not from the repository itself.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrustArgs {
+    /// Judge against this trust root directory (allowed_signers, policy.toml)
+    /// held outside the repository: its roles and environment policies win.
+    #[arg(long, value_name = "DIR", env = "AGENTCTL_TRUST_ROOT", value_hint = clap::ValueHint::DirPath)]
+    pub trust_root: Option<std::path::PathBuf>,
+
     /// Trust this allowed_signers file instead of the repository's own
     /// (a deploy job's copy: a pull request cannot approve itself).
     #[arg(long, value_name = "PATH")]

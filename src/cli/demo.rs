@@ -211,7 +211,8 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         "Verify what prod is about to run, as a deploy job would",
         "agentctl verify staging",
     )?;
-    let trust = ops::verify::Trust::load(&repo, None, None).map_err(|e| fail("verify", e))?;
+    let trust =
+        ops::admission::TrustRoot::load(&repo, None, None, None).map_err(|e| fail("verify", e))?;
     let v = ops::verify::verify(
         &repo,
         &trust,
@@ -304,16 +305,18 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
     show_promote(t, &promote(&repo, "staging", platform, None)?)?;
 
     t.step(
-        "Approve, record evals and promote 1.5.0 to prod",
-        "agentctl sign support-triage@1.5.0 … && agentctl evals record … && agentctl promote prod",
+        "Record evals, approve and promote 1.5.0 to prod",
+        "agentctl evals record … && agentctl sign support-triage@1.5.0 … && agentctl promote prod",
     )?;
     let r = ReleaseRef {
         name: "support-triage".into(),
         version: "1.5.0".into(),
     };
-    approve(&repo, &r, &owner_key, &security_key, platform)?;
+    // Evals first, then approvals: a signature vouches for the eval
+    // records present when it is made.
     let pending = preview_promote(&repo, "prod", platform)?;
     record_evals(t, &repo, keys, &pending, platform)?;
+    approve(&repo, &r, &owner_key, &security_key, platform)?;
     show_promote(t, &promote(&repo, "prod", platform, Some("better tone"))?)?;
 
     t.step(
@@ -327,6 +330,9 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
             agent: Some("support-triage".into()),
             to: None,
             write: opts(oncall, Some("answers too long")),
+            trust_root: None,
+            allowed_signers: None,
+            signer_roles: None,
         },
     )
     .map_err(|e| fail("rollback", e))?;
@@ -511,6 +517,7 @@ fn promote_as(
             write,
             allowed_signers: None,
             signer_roles: None,
+            trust_root: None,
         },
     )
     .map_err(|e| {

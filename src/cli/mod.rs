@@ -25,6 +25,7 @@ mod schema;
 mod sign;
 mod statement;
 mod status;
+mod trust;
 pub mod ui;
 mod validate;
 mod verify;
@@ -150,6 +151,8 @@ pub enum Command {
     Completions(completions::Args),
     /// Print the man page.
     Man(completions::ManArgs),
+    /// Write a trust root (allowed signers, roles, policies) for a deploy job.
+    Trust(trust::Args),
     /// Merge two environment logs (git's merge driver, set up by agentctl).
     #[command(hide = true)]
     MergeLog(merge_log::Args),
@@ -221,6 +224,7 @@ pub fn run(cli: Cli) -> CliResult<u8> {
         Command::Schema(args) => schema::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => completions::run_man(&ctx, args),
+        Command::Trust(args) => trust::run(&ctx, args),
         Command::MergeLog(args) => merge_log::run(&ctx, args),
     }
 }

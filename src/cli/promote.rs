@@ -40,6 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         write: args.write.options(args.reason.clone()),
         allowed_signers: args.trust.allowed_signers.clone(),
         signer_roles: args.trust.signer_roles.clone(),
+        trust_root: args.trust.trust_root.clone(),
     };
     let report = args
         .write

@@ -1,6 +1,6 @@
 //! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`
 
-use super::common::{WriteArgs, print_report, recorded_line};
+use super::common::{TrustArgs, WriteArgs, print_report, recorded_line};
 use super::{CliResult, Context, Format};
 use agentctl::ops::rollback::{self, RollbackOptions};
 
@@ -23,6 +23,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub write: WriteArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Run it.
@@ -33,6 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         agent: args.name,
         to: args.to,
         write: args.write.options(Some(args.reason)),
+        trust_root: args.trust.trust_root.clone(),
+        allowed_signers: args.trust.allowed_signers.clone(),
+        signer_roles: args.trust.signer_roles.clone(),
     };
     let report = args
         .write

@@ -4,7 +4,7 @@ use super::common::open_repo;
 use super::{CliError, CliResult, Context, Format, ui};
 use agentctl::repo::release::ReleaseRef;
 
-/// Print the release statement: the exact bytes signatures cover.
+/// Print the release statement a signature made now covers.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release, as NAME@VERSION.
@@ -25,8 +25,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let repo = open_repo()?;
     // Recompute from the files: a statement for tampered content is refused
     // (exit 1), so `agentctl statement | ssh-keygen -Y verify` cannot be fooled.
-    let meta = repo.verify_release(&r.name, &r.version, None)?;
-    let text = agentctl::signing::statement(&meta.name, &meta.version, &meta.digest);
+    let text = agentctl::repo::evidence::current(&repo, &r.name, &r.version)?.render();
     ui::write_stdout(&ctx.ui, |w| w.write_all(text.as_bytes()))?;
     Ok(0)
 }

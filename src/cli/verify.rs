@@ -3,7 +3,8 @@
 use super::common::{TrustArgs, open_repo, print_report};
 use super::error::EXIT_NO;
 use super::{CliResult, Context, Format};
-use agentctl::ops::verify::{Target, Trust, VerifyReport, verify_with_progress};
+use agentctl::ops::admission::TrustRoot;
+use agentctl::ops::verify::{Target, VerifyReport, verify_with_progress};
 use agentctl::signing::Verdict;
 use anstyle::AnsiColor;
 use std::io::Write;
@@ -27,8 +28,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Some(t) if t.contains('@') => Target::Release(super::statement::parse_release(t)?),
         Some(t) => Target::Environment(t.clone()),
     };
-    let trust = Trust::load(
+    let trust = TrustRoot::load(
         &repo,
+        args.trust.trust_root.as_deref(),
         args.trust.allowed_signers.as_deref(),
         args.trust.signer_roles.as_deref(),
     )?;
@@ -45,7 +47,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         Ok(0)
     } else {
         let bad = report.releases.iter().filter(|r| !r.ok()).count();
-        ctx.ui.error(&format!("{bad} release(s) failed verification"), Some("see the report above; releases and signatures are restored from git, approvals with `agentctl sign`"));
+        let env_bad = report.environment_problems.len();
+        ctx.ui.error(&format!("{bad} release(s) and {env_bad} environment problem(s) failed verification"), Some("see the report above; releases and signatures are restored from git, approvals with `agentctl sign`"));
         Ok(EXIT_NO)
     }
 }
@@ -54,7 +57,7 @@ fn render(w: &mut dyn Write, report: &VerifyReport) -> std::io::Result<()> {
     let ok = AnsiColor::Green.on_default().bold();
     let bad = AnsiColor::Red.on_default().bold();
     let bold = anstyle::Style::new().bold();
-    if report.releases.is_empty() {
+    if report.releases.is_empty() && report.environment_problems.is_empty() {
         return writeln!(w, "nothing to verify: no environment pins a release yet");
     }
     for r in &report.releases {
@@ -97,23 +100,34 @@ fn render(w: &mut dyn Write, report: &VerifyReport) -> std::io::Result<()> {
                 )?,
             }
         }
-        for a in &r.approvals {
-            if a.missing.is_empty() {
-                writeln!(
-                    w,
-                    "  {ok}✓{ok:#} approval    {} requires {}: met",
-                    a.environment,
-                    a.required.join(" + ")
-                )?;
-            } else {
-                writeln!(
-                    w,
-                    "  {bad}✗{bad:#} approval    {} requires {}: missing {}",
-                    a.environment,
-                    a.required.join(" + "),
-                    a.missing.join(", ")
-                )?;
+        for e in &r.gates {
+            for g in &e.gates {
+                if g.passed {
+                    writeln!(
+                        w,
+                        "  {ok}✓{ok:#} {:<11} {}: {}",
+                        g.gate, e.environment, g.message
+                    )?;
+                } else {
+                    writeln!(
+                        w,
+                        "  {bad}✗{bad:#} {:<11} {}: {}",
+                        g.gate, e.environment, g.message
+                    )?;
+                    if let Some(h) = &g.hint {
+                        writeln!(w, "                hint: {h}")?;
+                    }
+                }
             }
+        }
+    }
+    for p in &report.environment_problems {
+        writeln!(w, "{bad}✗{bad:#} {p}")?;
+    }
+    if !report.proved.is_empty() {
+        writeln!(w, "{bold}what this checks{bold:#}")?;
+        for p in &report.proved {
+            writeln!(w, "  - {p}")?;
         }
     }
     Ok(())

@@ -262,7 +262,17 @@ pub fn record(
 }
 
 /// The eval gate for a release in an environment with `require_evals`.
-pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult {
+///
+/// A record counts only when a good signature (against the trust root in
+/// use) vouches for its exact bytes: the approvers sign after the evals are
+/// recorded, and a record edited afterwards stops counting.
+pub fn gate(
+    repo: &crate::repo::Layout,
+    name: &str,
+    version: &str,
+    digest: &str,
+    signatures: &[crate::ops::verify::SignatureResult],
+) -> GateResult {
     let Some(manifest) = repo.release_manifest(name, version) else {
         return GateResult::fail(
             "evals",
@@ -287,17 +297,32 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
         );
     }
     let mut records = Vec::new();
+    let mut unvouched: Vec<String> = Vec::new();
     if let Ok(rd) = std::fs::read_dir(&dir) {
         for entry in rd.filter_map(Result::ok) {
             let path = entry.path();
             if path.extension().is_none_or(|x| x != "json") {
                 continue;
             }
-            match crate::files::read_no_follow(&path, 1 << 20)
-                .ok()
-                .and_then(|t| serde_json::from_slice::<EvalRecord>(&t).ok())
+            let bytes = crate::files::read_no_follow(&path, 1 << 20).ok();
+            match bytes
+                .as_ref()
+                .and_then(|t| serde_json::from_slice::<EvalRecord>(t).ok())
             {
-                Some(r) => records.push((path, r)),
+                Some(r) => {
+                    let hash = crate::repo::evidence::hash(bytes.as_deref().unwrap_or_default());
+                    let suite = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if !signatures
+                        .iter()
+                        .any(|s| s.vouches_for_record(&suite, &hash))
+                    {
+                        unvouched.push(suite);
+                    }
+                    records.push((path, r));
+                }
                 None => {
                     return GateResult::fail(
                         "evals",
@@ -393,6 +418,21 @@ pub fn gate(repo: &Repo, name: &str, version: &str, digest: &str) -> GateResult 
                 evals_cfg.min_pass_rate * 100.0
             ),
             "fix the failures and release a new version; lowering min_pass_rate shows up as a high-risk change in `agentctl diff`",
+        );
+    }
+    // Failing evidence fails whoever vouches for it; passing evidence
+    // counts only when a trusted signer vouches for it.
+    if !unvouched.is_empty() {
+        unvouched.sort();
+        return GateResult::fail(
+            "evals",
+            format!(
+                "no trusted signer vouches for the eval record(s) of {} (signed before they were recorded, or edited since)",
+                unvouched.join(", ")
+            ),
+            format!(
+                "an approval covers the records present when it is made: record the evals first, then sign (`agentctl sign {name}@{version} --key …`)"
+            ),
         );
     }
     GateResult::pass(

@@ -3,6 +3,7 @@
 //! Each operation takes a [`Repo`] and options, and returns a report struct
 //! that the CLI renders; none of them print.
 
+pub mod admission;
 pub mod docs;
 pub mod evals;
 pub mod history;

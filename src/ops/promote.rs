@@ -1,8 +1,8 @@
 //! `agentctl promote ENV [NAME…]`: move releases into an environment
 //! through every gate, all or nothing.
 
+use super::admission::{self, TrustRoot};
 use super::release::{Prepared, ReleaseError, prepare, release_files};
-use super::verify::{Trust, approval, check_signatures};
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
 use crate::policy::{self, GateResult};
 use crate::repo::Layout;
@@ -27,6 +27,8 @@ pub struct PromoteOptions {
     pub allowed_signers: Option<std::path::PathBuf>,
     /// Signer roles from outside the repository.
     pub signer_roles: Option<std::path::PathBuf>,
+    /// A trust root directory (allowed signers, roles, environment policies).
+    pub trust_root: Option<std::path::PathBuf>,
 }
 
 /// One agent's planned move.
@@ -116,6 +118,14 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     };
     let (state, events) = read_env(repo, &opts.env)?;
     let now = now();
+    let root = TrustRoot::load(
+        repo,
+        opts.trust_root.as_deref(),
+        opts.allowed_signers.as_deref(),
+        opts.signer_roles.as_deref(),
+    )?;
+    let eff = root.effective(repo, &opts.env)?;
+    let env_cfg = &eff.config;
     let freeze = policy::freeze_gate(env_cfg, now);
     let envs = crate::render::RenderEnv::all(&repo.config);
 
@@ -273,34 +283,61 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         }
     }
 
-    if env_cfg.require_evals {
-        for m in &mut moves {
-            let g = if m.new_release || m.to_digest.is_empty() {
-                GateResult::fail(
-                    "evals",
-                    format!(
-                        "{} requires recorded evals, and {} {} is not released yet",
-                        opts.env, m.agent, m.to_version
-                    ),
-                    format!(
-                        "release it, run its evals and `agentctl evals record {}@{} results.json`",
-                        m.agent, m.to_version
-                    ),
-                )
-            } else {
-                super::evals::gate(repo, &m.agent, &m.to_version, &m.to_digest)
-            };
-            m.gates.push(g);
+    // Releases that exist are judged by the one gate engine (exactly what
+    // `verify` and `rollback` judge); new ones cannot carry evidence yet.
+    for m in &mut moves {
+        if !m.new_release
+            && !m.to_digest.is_empty()
+            && m.gates.iter().all(|g| g.gate != "integrity" || g.passed)
+        {
+            let eval = admission::evaluate(
+                repo,
+                &root,
+                &opts.env,
+                &eff,
+                admission::Candidate {
+                    name: &m.agent,
+                    version: &m.to_version,
+                    digest: &m.to_digest,
+                },
+                admission::Route::Promote,
+                now,
+            )?;
+            let extra: Vec<GateResult> = m
+                .gates
+                .iter()
+                .filter(|g| !eval.gates.iter().any(|e| e.gate == g.gate))
+                .cloned()
+                .collect();
+            m.gates = eval.gates;
+            m.gates.extend(extra);
+            continue;
         }
-    }
-    if !env_cfg.required_roles.is_empty() && !moves.is_empty() {
-        let trust = Trust::load(
-            repo,
-            opts.allowed_signers.as_deref(),
-            opts.signer_roles.as_deref(),
-        )?;
-        for m in &mut moves {
-            m.gates.push(signature_gate(repo, &trust, &opts.env, m)?);
+        if env_cfg.require_evals {
+            m.gates.push(GateResult::fail(
+                "evals",
+                format!(
+                    "{} requires recorded evals, and {} {} is not released yet",
+                    opts.env, m.agent, m.to_version
+                ),
+                format!(
+                    "release it, run its evals, `agentctl evals record {}@{} results.json`, then sign",
+                    m.agent, m.to_version
+                ),
+            ));
+        }
+        if !env_cfg.required_roles.is_empty() {
+            m.gates.push(GateResult::fail(
+                "signatures",
+                format!(
+                    "{} requires signatures, and {} {} is not released yet",
+                    opts.env, m.agent, m.to_version
+                ),
+                format!(
+                    "release it (`agentctl release {}`), have it signed (`agentctl sign {}@{} --key …`), then promote",
+                    m.agent, m.agent, m.to_version
+                ),
+            ));
         }
     }
     let passed = moves.iter().all(Move::passed);
@@ -367,95 +404,6 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
     report.recorded = outcome.into();
     Ok(report)
-}
-
-fn signature_gate(
-    repo: &Repo,
-    trust: &Trust,
-    env: &str,
-    m: &Move,
-) -> Result<GateResult, RepoError> {
-    if m.new_release || m.to_digest.is_empty() {
-        return Ok(GateResult::fail(
-            "signatures",
-            format!(
-                "{env} requires signatures, and {} {} is not released yet",
-                m.agent, m.to_version
-            ),
-            format!(
-                "release it (`agentctl release {}`), have it signed (`agentctl sign {}@{} --key …`), then promote",
-                m.agent, m.agent, m.to_version
-            ),
-        ));
-    }
-    let sigs = check_signatures(repo, trust, &m.agent, &m.to_version, &m.to_digest)?;
-    let Some(approval) = approval(repo, trust, env, &m.agent, &m.to_version, &sigs) else {
-        return Ok(GateResult::pass("signatures", "no roles required"));
-    };
-    let good: Vec<String> = sigs
-        .iter()
-        .filter(|s| s.verdict == crate::signing::Verdict::Good)
-        .map(|s| format!("{} ({})", s.principal, s.roles.join("+")))
-        .collect();
-    if approval.missing.is_empty() {
-        return Ok(GateResult::pass(
-            "signatures",
-            format!(
-                "{} signed by {}",
-                approval.required.join(" + "),
-                good.join(", ")
-            ),
-        ));
-    }
-    let who: Vec<String> = approval
-        .could_sign
-        .iter()
-        .map(|(role, people)| {
-            if people.is_empty() {
-                format!("{role}: nobody holds this role")
-            } else {
-                format!("{role}: {}", people.join(", "))
-            }
-        })
-        .collect();
-    let bad: Vec<String> = sigs
-        .iter()
-        .filter(|s| s.verdict != crate::signing::Verdict::Good)
-        .map(|s| format!("{} is not valid", s.principal))
-        .collect();
-    let distinct = repo
-        .config
-        .environment(env)
-        .is_some_and(|(_, c)| c.distinct_signers);
-    Ok(GateResult::fail(
-        "signatures",
-        format!(
-            "missing a valid signature for role{} {}{}{}",
-            crate::report::plural(approval.missing.len()),
-            approval.missing.join(", "),
-            if good.is_empty() {
-                String::new()
-            } else {
-                format!("; signed by {}", good.join(", "))
-            },
-            if bad.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", bad.join(", "))
-            }
-        ),
-        format!(
-            "who can sign — {}{}; they run `agentctl sign {}@{} --key ~/.ssh/id_ed25519`",
-            who.join("; "),
-            if distinct {
-                " (one person cannot fill two required roles)"
-            } else {
-                ""
-            },
-            m.agent,
-            m.to_version
-        ),
-    ))
 }
 
 fn promote_message(report: &PromoteReport, actor: &str, reason: Option<&str>, op: u64) -> Message {

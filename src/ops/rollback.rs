@@ -2,7 +2,6 @@
 //! release again, as a forward change.
 
 use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
-use crate::policy;
 use crate::repo::Layout;
 use crate::repo::environment::{self, Action, Event, Pin, log_path, state_path};
 use crate::repo::transaction::{self, Change, Message};
@@ -20,6 +19,12 @@ pub struct RollbackOptions {
     pub to: Option<String>,
     /// Shared write options (reason required).
     pub write: WriteOptions,
+    /// A trust root directory (see `admission::TrustRoot`).
+    pub trust_root: Option<std::path::PathBuf>,
+    /// allowed_signers from outside the repository.
+    pub allowed_signers: Option<std::path::PathBuf>,
+    /// Signer roles from outside the repository.
+    pub signer_roles: Option<std::path::PathBuf>,
 }
 
 /// One agent's rollback.
@@ -156,23 +161,56 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
         }
     }
 
-    // Every target must exist, verify, and still pass the always-on gates.
+    // Every target goes through the one gate engine. A release this
+    // environment ran before skips only the freeze and promotion-order
+    // gates; one it never ran is a promotion and meets every gate.
+    let root = super::admission::TrustRoot::load(
+        repo,
+        opts.trust_root.as_deref(),
+        opts.allowed_signers.as_deref(),
+        opts.signer_roles.as_deref(),
+    )?;
+    let eff = root.effective(repo, env)?;
+    let clock = now();
     for (name, _, target) in &plan {
         if let Some((v, d)) = target {
-            repo.verify_release(name, v, Some(d))?;
-            let failed: Vec<_> = policy::bundle_gates(
-                &repo.release_path(name, v).join("bundle"),
-                name,
-                &crate::render::RenderEnv::all(&repo.config),
-            )
-            .into_iter()
-            .filter(|g| !g.passed && (g.gate == "owner" || g.gate == "security"))
-            .collect();
-            if let Some(g) = failed.first() {
+            let ran_before = events.iter().any(|e| {
+                e.agent == *name
+                    && e.version.as_deref() == Some(v.as_str())
+                    && e.digest.as_deref() == Some(d.as_str())
+            });
+            let eval = super::admission::evaluate(
+                repo,
+                &root,
+                env,
+                &eff,
+                super::admission::Candidate {
+                    name,
+                    version: v,
+                    digest: d,
+                },
+                super::admission::Route::Rollback { ran_before },
+                clock,
+            )?;
+            let failed: Vec<String> = eval
+                .gates
+                .iter()
+                .filter(|g| !g.passed)
+                .map(|g| format!("{}: {}", g.gate, g.message))
+                .collect();
+            if !failed.is_empty() {
+                let how = if ran_before {
+                    format!("{name}@{v} ran in {env} before, but it no longer passes")
+                } else {
+                    format!("{name}@{v} never ran in {env}, so rolling to it is a promotion")
+                };
                 return Err(refuse(
-                    format!("{name}@{v} fails the {} gate: {}", g.gate, g.message),
-                    "roll back to a release that has an owner and a complete security review"
-                        .into(),
+                    format!("{how}: {}", failed.join("; ")),
+                    eval.gates
+                        .iter()
+                        .find(|g| !g.passed)
+                        .and_then(|g| g.hint.clone())
+                        .unwrap_or_default(),
                 ));
             }
         }

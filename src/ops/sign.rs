@@ -103,7 +103,10 @@ pub fn sign(
     // Refused before signing (no passphrase asked, nothing written) for
     // exactly what `verify` would refuse the signature for.
     allowed.authorize(&principal, public.key_data(), now)?;
-    let statement = signing::statement(&meta.name, &meta.version, &meta.digest);
+    // The approval covers the bundle, the eval records present now and
+    // every environment's vars (see `repo::evidence`); the statement is
+    // kept beside the signature.
+    let statement = crate::repo::evidence::current(repo, &meta.name, &meta.version)?.render();
     let armored = signing::sign(key, statement.as_bytes(), passphrase)?;
     // Whatever replaces an existing signature file verifies.
     if let Verdict::Bad { reason } | Verdict::UnknownSigner { reason } = signing::verify(
@@ -133,11 +136,18 @@ pub fn sign(
     if let Some(r) = &opts.reason {
         message.trailer("Reason", r);
     }
+    let statement_file = format!(
+        "{}/signatures/{principal}.statement",
+        crate::repo::release::release_dir(&meta.name, &meta.version)
+    );
     let outcome = transaction::apply(
         repo,
         &lock,
         start.as_ref(),
-        &[Change::write(file.clone(), armored)],
+        &[
+            Change::write(statement_file, statement),
+            Change::write(file.clone(), armored),
+        ],
         &message,
     )?;
     Ok(SignReport {

@@ -4,6 +4,7 @@
 //! (allowed_signers and signer roles) can come from outside the repository,
 //! so a pull request cannot approve itself by adding its own key.
 
+use crate::repo::evidence::{MAX_STATEMENT_BYTES, Statement};
 use crate::repo::release::ReleaseRef;
 use crate::repo::{Layout, Repo, RepoError};
 use crate::signing::{self, AllowedSigners, Verdict};
@@ -114,6 +115,31 @@ pub struct SignatureResult {
     /// Fingerprint of the signing key (`SHA256:…`), when readable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// What the signature vouches for (its statement), when good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<Statement>,
+}
+
+impl SignatureResult {
+    /// Whether this good signature vouches for an eval record with this hash.
+    pub fn vouches_for_record(&self, suite: &str, hash: &str) -> bool {
+        self.verdict == Verdict::Good
+            && self
+                .statement
+                .as_ref()
+                .is_some_and(|st| st.evals.get(suite).is_some_and(|h| h == hash))
+    }
+
+    /// Whether this good signature approved the environment's vars as they
+    /// are now. A signature made before vars were covered (v1) approved
+    /// only empty vars.
+    pub fn covers_vars(&self, env: &str, hash: &str, empty_hash: &str) -> bool {
+        self.verdict == Verdict::Good
+            && match &self.statement {
+                Some(st) if !st.legacy => st.vars.get(env).is_some_and(|h| h == hash),
+                _ => hash == empty_hash,
+            }
+    }
 }
 
 /// Check every signature of a release against the trust root.
@@ -149,7 +175,6 @@ pub fn check_signatures(
     } else {
         owner_emails(repo, name, version)
     };
-    let statement = signing::statement(name, version, digest);
     let now = crate::repo::now();
     let mut out = Vec::new();
     for file in files {
@@ -158,21 +183,28 @@ pub fn check_signatures(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut key = None;
-        let verdict = match crate::files::read_no_follow(&file, 64 * 1024) {
-            Ok(bytes) => {
+        let mut statement = None;
+        let verdict = match (
+            crate::files::read_no_follow(&file, 64 * 1024),
+            read_statement(repo, &rel_dir, &principal, name, version, digest),
+        ) {
+            (_, Err(reason)) => Verdict::Bad { reason },
+            (Ok(bytes), Ok(st)) => {
                 key = signing::signer_fingerprint(&bytes);
-                signing::verify(
+                let verdict = signing::verify(
                     &trust.allowed,
                     &principal,
                     &bytes,
-                    statement.as_bytes(),
+                    st.render().as_bytes(),
                     now,
-                )
+                );
+                statement = Some(st);
+                verdict
             }
-            Err(crate::files::FileError::TooLarge { .. }) => Verdict::Bad {
+            (Err(crate::files::FileError::TooLarge { .. }), _) => Verdict::Bad {
                 reason: "signature file is over 64 KiB".into(),
             },
-            Err(e) => Verdict::Bad {
+            (Err(e), _) => Verdict::Bad {
                 reason: format!("cannot read: {e}"),
             },
         };
@@ -186,15 +218,53 @@ pub fn check_signatures(
         } else {
             Vec::new()
         };
+        if verdict != Verdict::Good {
+            statement = None;
+        }
         out.push(SignatureResult {
             principal,
             file,
             verdict,
             roles,
             key,
+            statement,
         });
     }
     Ok(out)
+}
+
+/// The statement a signature covers: `P.statement` beside it, which must be
+/// about this very release, or (an agentctl 0.1 signature) the v1 statement.
+fn read_statement(
+    repo: &Layout,
+    rel_dir: &str,
+    principal: &str,
+    name: &str,
+    version: &str,
+    digest: &str,
+) -> Result<Statement, String> {
+    let rel = format!("{rel_dir}/{principal}.statement");
+    let text = match crate::files::read_text(&repo.root, Path::new(&rel), MAX_STATEMENT_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Ok(Statement {
+                name: name.into(),
+                version: version.into(),
+                digest: digest.into(),
+                legacy: true,
+                ..Statement::default()
+            });
+        }
+        Err(e) => return Err(format!("cannot read its statement: {e}")),
+    };
+    let st = Statement::parse(&text).map_err(|e| format!("{rel}: {e}"))?;
+    if st.name != name || st.version != version || st.digest != digest {
+        return Err(format!(
+            "{rel} is about {}@{} ({}), not this release",
+            st.name, st.version, st.digest
+        ));
+    }
+    Ok(st)
 }
 
 /// Owner emails of a release's bundle: the `owner` role holders. Owners
@@ -271,6 +341,15 @@ pub fn approval(
     })
 }
 
+/// The gates one environment applies to a release it pins.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvGates {
+    /// Environment.
+    pub environment: String,
+    /// Every gate's verdict (the same `promote` gives).
+    pub gates: Vec<crate::policy::GateResult>,
+}
+
 /// One release's verification.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleaseCheck {
@@ -286,8 +365,8 @@ pub struct ReleaseCheck {
     pub pinned_in: Vec<String>,
     /// Signatures.
     pub signatures: Vec<SignatureResult>,
-    /// Policy per pinning environment that requires roles.
-    pub approvals: Vec<Approval>,
+    /// Each pinning environment's gates.
+    pub gates: Vec<EnvGates>,
 }
 
 impl ReleaseCheck {
@@ -295,7 +374,7 @@ impl ReleaseCheck {
     pub fn ok(&self) -> bool {
         self.digest_problems.is_empty()
             && self.signatures.iter().all(|s| s.verdict == Verdict::Good)
-            && self.approvals.iter().all(|a| a.missing.is_empty())
+            && self.gates.iter().all(|e| e.gates.iter().all(|g| g.passed))
     }
 }
 
@@ -304,6 +383,11 @@ impl ReleaseCheck {
 pub struct VerifyReport {
     /// Where trust came from.
     pub trust: String,
+    /// What was proved, in words.
+    pub proved: Vec<String>,
+    /// Problems with an environment itself: pins the log does not explain,
+    /// log lines that do not parse, a policy weaker than the trust root's.
+    pub environment_problems: Vec<String>,
     /// Each release checked.
     pub releases: Vec<ReleaseCheck>,
     /// Whether all passed.
@@ -322,18 +406,23 @@ pub enum Target {
 }
 
 /// Verify.
-pub fn verify(repo: &Repo, trust: &Trust, target: &Target) -> Result<VerifyReport, RepoError> {
-    verify_with_progress(repo, trust, target, &|_| {})
+pub fn verify(
+    repo: &Repo,
+    root: &super::admission::TrustRoot,
+    target: &Target,
+) -> Result<VerifyReport, RepoError> {
+    verify_with_progress(repo, root, target, &|_| {})
 }
 
 /// [`verify`], reporting the number of releases to check and then each one done
 /// (`progress(Some(total))` once, then `progress(None)` per release).
 pub fn verify_with_progress(
     repo: &Repo,
-    trust: &Trust,
+    root: &super::admission::TrustRoot,
     target: &Target,
     progress: &(dyn Fn(Option<u64>) + Sync),
 ) -> Result<VerifyReport, RepoError> {
+    use super::admission::{self, Candidate, Route};
     // (name, version) → environments pinning it with the digest they pin.
     let mut wanted: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     let envs: Vec<String> = match target {
@@ -348,12 +437,22 @@ pub fn verify_with_progress(
             vec![e.clone()]
         }
         Target::Release(r) => {
+            if repo.release_meta(&r.name, &r.version)?.is_none() {
+                return Err(RepoError::Unsafe {
+                    message: format!("release {r} does not exist"),
+                    hint: repo.releases_hint(&r.name),
+                });
+            }
             wanted.insert((r.name.clone(), r.version.clone()), Vec::new());
             Vec::new()
         }
     };
+    let mut environment_problems = root.weaknesses(repo);
+    let mut effective = BTreeMap::new();
     for env in &envs {
         let state = super::read_state(repo, env)?;
+        environment_problems.extend(log_agreement(repo, env, &state));
+        effective.insert(env.clone(), root.effective(repo, env)?);
         for (name, pin) in state.agents {
             wanted
                 .entry((name, pin.version))
@@ -361,6 +460,7 @@ pub fn verify_with_progress(
                 .push((env.clone(), pin.digest));
         }
     }
+    let now = crate::repo::now();
     // Releases are independent: check them on every core.
     let files = &repo.layout;
     let wanted: Vec<_> = wanted.into_iter().collect();
@@ -368,17 +468,104 @@ pub fn verify_with_progress(
     let checks: Vec<ReleaseCheck> = wanted
         .par_iter()
         .map(|((name, version), pins)| {
-            let r = check_release(files, trust, name, version, pins);
+            let mut r = check_release(files, &root.trust, name, version, pins)?;
+            if r.digest_problems.is_empty() {
+                for (env, digest) in pins {
+                    let eval = admission::evaluate(
+                        files,
+                        root,
+                        env,
+                        &effective[env],
+                        Candidate {
+                            name,
+                            version,
+                            digest,
+                        },
+                        Route::Verify,
+                        now,
+                    )?;
+                    r.gates.push(EnvGates {
+                        environment: env.clone(),
+                        gates: eval.gates,
+                    });
+                }
+            }
             progress(None);
-            r
+            Ok(r)
         })
-        .collect::<Result<_, _>>()?;
-    let ok = checks.iter().all(ReleaseCheck::ok);
+        .collect::<Result<_, RepoError>>()?;
+    let ok = environment_problems.is_empty() && checks.iter().all(ReleaseCheck::ok);
+    let mut proved = vec![format!(
+        "every release's files digest to what release.yaml records and what the environments pin; every signature verifies against {}",
+        root.trust.source
+    )];
+    if !envs.is_empty() {
+        proved.push(format!(
+            "for each pin in {}: every gate promote applies (owner, security, readiness, promotion order, signatures by the required roles, vouched evals where required, approved vars), under {}",
+            envs.join(", "),
+            match &root.dir {
+                Some(d) => format!("the stricter of agentctl.toml and the trust root {}", d.display()),
+                None => "agentctl.toml's policy (no trust root given: the repository vouches for itself)".into(),
+            }
+        ));
+        proved.push("each pin is what the environment's log says it last set".into());
+    }
     Ok(VerifyReport {
-        trust: trust.source.clone(),
+        trust: root.trust.source.clone(),
+        proved,
+        environment_problems,
         releases: checks,
         ok,
     })
+}
+
+/// Whether an environment's pins are what its log's last event for each
+/// agent set, and every log line parses.
+fn log_agreement(
+    repo: &Layout,
+    env: &str,
+    state: &crate::repo::environment::EnvState,
+) -> Vec<String> {
+    let (events, corrupt) = match crate::repo::environment::read_log_lenient(&repo.root, env) {
+        Ok(x) => x,
+        Err(e) => return vec![e],
+    };
+    let mut out: Vec<String> = corrupt
+        .iter()
+        .map(|e| format!("environments/{env}.log: {e}"))
+        .collect();
+    let mut last: BTreeMap<&str, &crate::repo::environment::Event> = BTreeMap::new();
+    for e in &events {
+        last.insert(e.agent.as_str(), e);
+    }
+    for (agent, pin) in &state.agents {
+        match last.get(agent.as_str()) {
+            Some(e)
+                if e.version.as_deref() == Some(pin.version.as_str())
+                    && e.digest.as_deref() == Some(pin.digest.as_str())
+                    && e.mode.is_none_or(|m| m == pin.mode) => {}
+            Some(e) => out.push(format!(
+                "{env} pins {agent} {} ({}), but its log last set {} ({})",
+                pin.version,
+                pin.mode,
+                e.version.as_deref().unwrap_or("nothing"),
+                e.mode.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+            )),
+            None => out.push(format!(
+                "{env} pins {agent} {}, but its log never mentions {agent}: a hand edit",
+                pin.version
+            )),
+        }
+    }
+    for (agent, e) in &last {
+        if e.version.is_some() && !state.agents.contains_key(*agent) {
+            out.push(format!(
+                "{env}'s log last set {agent} {}, but {env} does not pin it",
+                e.version.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    out
 }
 
 fn check_release(
@@ -421,10 +608,6 @@ fn check_release(
     } else {
         Vec::new()
     };
-    let approvals = pins
-        .iter()
-        .filter_map(|(env, _)| approval(repo, trust, env, name, version, &signatures))
-        .collect();
     Ok(ReleaseCheck {
         name: name.to_string(),
         version: version.to_string(),
@@ -432,6 +615,6 @@ fn check_release(
         digest_problems: problems,
         pinned_in: pins.iter().map(|(e, _)| e.clone()).collect(),
         signatures,
-        approvals,
+        gates: Vec::new(),
     })
 }

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod environment;
+pub mod evidence;
 pub mod release;
 pub mod remote;
 pub mod replay;
