@@ -376,6 +376,16 @@ fn eval_results_are_bound_to_the_release_digest_and_its_threshold() {
         0,
     );
     let gate = evals_gate(&s);
+    assert_eq!(gate["passed"], false, "{gate}");
+    assert!(
+        gate["message"]
+            .as_str()
+            .expect("message")
+            .contains("vouches"),
+        "{gate}"
+    );
+    s.vouch(release);
+    let gate = evals_gate(&s);
     assert_eq!(gate["passed"], true, "{gate}");
 
     // A record copied from another release does not count.

@@ -1014,7 +1014,14 @@ fn every_rule_reaches_every_format() {
         &format!("alice@example.com namespaces=\"agentctl\",valid-before=\"20270101\" {KEY_A}\n"),
     );
     s.commit_all("alice signs until 2027");
+    // A bad signature blocks promotion (promote counts what verify counts):
+    // promote without it, then put it back for the attack below.
+    let sig = s.read(SIG);
+    std::fs::remove_file(s.root.join(SIG)).expect("rm");
+    s.commit_all("drop the placeholder approval");
     s.ok(&["promote", "staging"]);
+    s.write(SIG, &sig);
+    s.commit_all("an approval");
     // The attack.
     replace_in(
         &s,

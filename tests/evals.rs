@@ -164,6 +164,9 @@ fn a_stored_record_with_absurd_counts_fails_the_gate_naming_the_file() {
         );
         s.ok(&["evals", "record", RELEASE, &f]);
     }
+    // Recorded evidence counts once a trusted signer vouches for it.
+    assert_eq!(evals_gate(&s)["passed"], false);
+    s.vouch(RELEASE);
     assert_eq!(evals_gate(&s)["passed"], true);
 
     // A pull request edits the stored record.

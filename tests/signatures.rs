@@ -376,7 +376,16 @@ fn agentctl_signature_verifies_with_ssh_keygen() {
     );
     assert!(armored.trim_end().ends_with("-----END SSH SIGNATURE-----"));
     let tracked = w.git(&["ls-files", SIG_DIR]);
-    assert_eq!(tracked.trim(), format!("{SIG_DIR}/{}.sig", w.owner));
+    assert_eq!(
+        tracked.trim(),
+        format!("{SIG_DIR}/{o}.sig\n{SIG_DIR}/{o}.statement", o = w.owner)
+    );
+    // The statement signed is stored beside the signature, byte for byte
+    // what `agentctl statement` prints now.
+    assert_eq!(
+        std::fs::read(w.path(&format!("{SIG_DIR}/{}.statement", w.owner))).expect("statement"),
+        w.statement(RELEASE)
+    );
 
     // The statement is the documented text, with the recorded digest.
     let statement = w.statement(RELEASE);
@@ -389,9 +398,12 @@ fn agentctl_signature_verifies_with_ssh_keygen() {
         .expect("digest line");
     assert!(
         text.starts_with(
-            "agentctl release v1\nname: support-triage\nversion: 1.4.0\ndigest: sha256:"
+            "agentctl release v2\nname: support-triage\nversion: 1.4.0\ndigest: sha256:"
         ) && text.ends_with('\n')
-            && text.lines().count() == 4,
+            && text
+                .lines()
+                .skip(4)
+                .all(|l| l.starts_with("eval ") || l.starts_with("vars ")),
         "{text:?}"
     );
     assert!(release_yaml.contains(digest), "{release_yaml}");

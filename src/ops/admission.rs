@@ -447,26 +447,33 @@ fn signature_gate(
         .iter()
         .filter_map(|s| match &s.verdict {
             Verdict::Good => None,
-            Verdict::Bad { reason } => Some(format!("{}: bad ({reason})", s.principal)),
-            Verdict::UnknownSigner { reason } => {
-                Some(format!("{}: unknown signer ({reason})", s.principal))
+            Verdict::Bad { reason } => {
+                Some(format!("{} is not valid: bad ({reason})", s.principal))
             }
+            Verdict::UnknownSigner { reason } => Some(format!(
+                "{} is not valid: unknown signer ({reason})",
+                s.principal
+            )),
         })
         .collect();
-    if !bad.is_empty() {
-        return GateResult::fail(
-            id,
-            format!(
-                "signatures that do not verify against {}: {}",
-                root.trust.source,
-                bad.join("; ")
-            ),
-            "remove them or have them made again with a key the trust root lists (`agentctl sign`)",
-        );
-    }
+    let bad_part = if bad.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; signatures that do not verify against {}: {}",
+            root.trust.source,
+            bad.join("; ")
+        )
+    };
+    let fix_bad =
+        "remove them or have them made again with a key the trust root lists (`agentctl sign`)";
     let required = &eff.config.required_roles;
     if required.is_empty() {
-        return GateResult::pass(id, format!("{env} requires no roles"));
+        return if bad.is_empty() {
+            GateResult::pass(id, format!("{env} requires no roles"))
+        } else {
+            GateResult::fail(id, format!("{env} requires no roles{bad_part}"), fix_bad)
+        };
     }
     // One key is one person: group good signatures that cover this
     // environment's vars by key.
@@ -493,11 +500,23 @@ fn signature_gate(
         .filter(|s| s.verdict == Verdict::Good)
         .map(|s| format!("{} ({})", s.principal, s.roles.join("+")))
         .collect();
+    let roles = required.join(" + ");
     if missing.is_empty() {
-        return GateResult::pass(
-            id,
-            format!("{} signed by {}", required.join(" + "), good.join(", ")),
-        );
+        return if bad.is_empty() {
+            GateResult::pass(
+                id,
+                format!(
+                    "{env} requires {roles}: met (signed by {})",
+                    good.join(", ")
+                ),
+            )
+        } else {
+            GateResult::fail(
+                id,
+                format!("{env} requires {roles}: met{bad_part}"),
+                fix_bad,
+            )
+        };
     }
     let who: Vec<String> = missing
         .iter()
@@ -514,23 +533,28 @@ fn signature_gate(
             }
         })
         .collect();
+    let signed = if good.is_empty() {
+        String::new()
+    } else {
+        format!("; signed by {}", good.join(", "))
+    };
     GateResult::fail(
         id,
         format!(
-            "{env} requires {}{}; missing {}",
-            required.join(" + "),
-            if eff.config.distinct_signers {
-                " by distinct people"
-            } else {
-                ""
-            },
+            "{env} requires {roles}: missing a valid signature for role{} {}{signed}{bad_part}",
+            if missing.len() == 1 { "" } else { "s" },
             missing.join(", ")
         ),
         format!(
-            "have them sign (`agentctl sign {}@{} --key …`): {}",
+            "who can sign — {}{}; they run `agentctl sign {}@{} --key ~/.ssh/id_ed25519`",
+            who.join("; "),
+            if eff.config.distinct_signers {
+                " (one person cannot fill two required roles)"
+            } else {
+                ""
+            },
             c.name,
-            c.version,
-            who.join("; ")
+            c.version
         ),
     )
 }

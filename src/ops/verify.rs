@@ -189,16 +189,44 @@ pub fn check_signatures(
             read_statement(repo, &rel_dir, &principal, name, version, digest),
         ) {
             (_, Err(reason)) => Verdict::Bad { reason },
-            (Ok(bytes), Ok(st)) => {
+            (Ok(bytes), Ok(stored)) => {
                 key = signing::signer_fingerprint(&bytes);
-                let verdict = signing::verify(
-                    &trust.allowed,
-                    &principal,
-                    &bytes,
-                    st.render().as_bytes(),
-                    now,
-                );
-                statement = Some(st);
+                // Without a stored statement (a signature made with
+                // `agentctl statement | ssh-keygen -Y sign`, or by agentctl
+                // 0.1), try the statement as it would be now, then v1.
+                let candidates = match stored {
+                    Some(st) => vec![st],
+                    None => {
+                        let mut c = Vec::new();
+                        if let Ok(now_st) = crate::repo::evidence::current(repo, name, version) {
+                            c.push(now_st);
+                        }
+                        c.push(Statement {
+                            name: name.into(),
+                            version: version.into(),
+                            digest: digest.into(),
+                            legacy: true,
+                            ..Statement::default()
+                        });
+                        c
+                    }
+                };
+                let mut verdict = Verdict::Bad {
+                    reason: "no statement".into(),
+                };
+                for st in candidates {
+                    verdict = signing::verify(
+                        &trust.allowed,
+                        &principal,
+                        &bytes,
+                        st.render().as_bytes(),
+                        now,
+                    );
+                    if verdict == Verdict::Good {
+                        statement = Some(st);
+                        break;
+                    }
+                }
                 verdict
             }
             (Err(crate::files::FileError::TooLarge { .. }), _) => Verdict::Bad {
@@ -242,19 +270,11 @@ fn read_statement(
     name: &str,
     version: &str,
     digest: &str,
-) -> Result<Statement, String> {
+) -> Result<Option<Statement>, String> {
     let rel = format!("{rel_dir}/{principal}.statement");
     let text = match crate::files::read_text(&repo.root, Path::new(&rel), MAX_STATEMENT_BYTES) {
         Ok(Some(t)) => t,
-        Ok(None) => {
-            return Ok(Statement {
-                name: name.into(),
-                version: version.into(),
-                digest: digest.into(),
-                legacy: true,
-                ..Statement::default()
-            });
-        }
+        Ok(None) => return Ok(None),
         Err(e) => return Err(format!("cannot read its statement: {e}")),
     };
     let st = Statement::parse(&text).map_err(|e| format!("{rel}: {e}"))?;
@@ -264,7 +284,7 @@ fn read_statement(
             st.name, st.version, st.digest
         ));
     }
-    Ok(st)
+    Ok(Some(st))
 }
 
 /// Owner emails of a release's bundle: the `owner` role holders. Owners

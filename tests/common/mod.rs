@@ -329,6 +329,25 @@ impl Scratch {
         set_version(&self.root, agent, from, to);
     }
 
+    /// Sign `release` (of support-triage) as its owner with a fresh key
+    /// that allowed_signers lists: the approval that vouches for the eval
+    /// records recorded so far.
+    #[track_caller]
+    pub fn vouch(&self, release: &str) {
+        let key = self.sandbox.path().join("owner-key");
+        if !key.exists() {
+            self.sandbox.ssh_keygen(&key, "owner", "");
+            let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+            let signers = self.read(".agentctl/allowed_signers");
+            self.write(
+                ".agentctl/allowed_signers",
+                &format!("{signers}maya.lindqvist@example.com {public}"),
+            );
+            self.commit_all("trust the owner's key");
+        }
+        self.ok(&["sign", release, "--key", key.to_str().expect("utf-8")]);
+    }
+
     /// A snapshot of everything agentctl could have written.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::take(&self.sandbox, &self.root)
