@@ -212,11 +212,12 @@ pub fn write(root: &Path, rel: &Path, bytes: &[u8]) -> Result<(), FileError> {
                 path,
             });
         }
-        Ok(m) if m.len() == bytes.len() as u64 => {
-            // Unchanged files are not rewritten (keeps mtimes, saves work).
-            if read_at(&path, bytes.len() as u64).is_ok_and(|old| old == bytes) {
-                return Ok(());
-            }
+        // Unchanged files are not rewritten (keeps mtimes, saves work).
+        Ok(m)
+            if m.len() == bytes.len() as u64
+                && read_at(&path, bytes.len() as u64).is_ok_and(|old| old == bytes) =>
+        {
+            return Ok(());
         }
         _ => {}
     }
