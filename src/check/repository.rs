@@ -148,6 +148,7 @@ pub fn compare(base: &Base<'_>, changed: &[String], now: jiff::Timestamp) -> Vec
             &text(h.as_deref()),
             now,
         ));
+        out.extend(vars_changes(repo, &text(Some(&b)), &text(h.as_deref())));
     }
     if let Some((b, h)) = both(
         base,
@@ -273,6 +274,46 @@ pub fn environment_hand_edits(repo: &Repo) -> Vec<Finding> {
                 .flatten()
                 .unwrap_or_default();
         out.extend(environments::replay_findings(env, &state, &events, &text));
+    }
+    out
+}
+
+/// One finding per environment whose vars changed, naming every agent it
+/// runs (each renders differently now).
+fn vars_changes(repo: &Repo, base_text: &str, head_text: &str) -> Vec<Finding> {
+    let path = Path::new(crate::repo::CONFIG_FILE);
+    let (Ok(base), Ok(head)) = (
+        crate::repo::config::Config::parse(base_text, path),
+        crate::repo::config::Config::parse(head_text, path),
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for env in &head.environments {
+        let before = crate::repo::evidence::vars_hash(&base, &env.name);
+        let after = crate::repo::evidence::vars_hash(&head, &env.name);
+        if before == after {
+            continue;
+        }
+        let agents: Vec<String> = env_files::read_state(&repo.root, &env.name)
+            .map(|s| s.agents.into_keys().collect())
+            .unwrap_or_default();
+        let who = if agents.is_empty() {
+            "no agent runs there yet".to_string()
+        } else {
+            format!("it changes the prompts of {}", agents.join(", "))
+        };
+        out.push(
+            rules::VARS_CHANGED
+                .finding(
+                    crate::repo::CONFIG_FILE,
+                    format!("the vars of {} changed: {who}", env.name),
+                )
+                .hint(format!(
+                    "review the rendered prompts (`agentctl render NAME --env {}`); `agentctl verify {}` fails until the approvers sign again",
+                    env.name, env.name
+                )),
+        );
     }
     out
 }

@@ -85,8 +85,16 @@ pub const GITATTRIBUTES_CHANGED: Rule = Rule {
     summary: "a .gitattributes line that can change checked-out bytes (text, eol, crlf, filter, ident, working-tree-encoding, binary) was added, changed or removed for agents/, releases/, environments/ or .agentctl/",
 };
 
+/// An environment's vars changed: what every agent it runs renders.
+pub const VARS_CHANGED: Rule = Rule {
+    id: "vars-changed",
+    severity: Severity::Warning,
+    summary: "an environment's vars changed: every prompt it renders changes without a new release, and its approvals no longer cover them until re-signed (high risk)",
+};
+
 /// Every repository rule.
-pub const ALL: [Rule; 8] = [
+pub const ALL: [Rule; 9] = [
+    VARS_CHANGED,
     POLICY_WEAKENED,
     SIGNER_WIDENED,
     TRUST_CHANGED,
