@@ -522,3 +522,56 @@ fn check_base_refuses_committed_links_to_devices_at_once() {
     let out = bounded(&s, &["check", "--base", &base]);
     assert_code(&out, 1);
 }
+
+#[test]
+fn a_full_disk_names_the_file_and_leaves_nothing_half_done() {
+    let sb = Sandbox::new();
+    let mnt = sb.path().join("small");
+    std::fs::create_dir_all(&mnt).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let out = sb.agentctl(&mnt, &["init", "repo"]);
+    assert_code(&out, 0);
+    let root = mnt.join("repo");
+    copy_examples(&root.join("agents"));
+    sb.git(&root, &["add", "-A"]);
+    sb.git(&root, &["commit", "-q", "-m", "agents"]);
+    let before = Snapshot::take(&sb, &root);
+    // Fill the disk to the last block.
+    let filler = mnt.join("filler");
+    let _ = Command::new("dd")
+        .args(["if=/dev/zero", "bs=4096"])
+        .arg(format!("of={}", filler.display()))
+        .output();
+    let out = sb.agentctl(&root, &["promote", "dev"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out)
+            .to_lowercase()
+            .contains("no space left on device"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!stderr(&out).contains("no error"), "{}", describe(&out));
+    std::fs::remove_file(&filler).expect("rm filler");
+    // Nothing was committed; the next command works and finds it all as before.
+    assert_code(&sb.agentctl(&root, &["status"]), 0);
+    assert_eq!(Snapshot::take(&sb, &root).head, before.head);
+    assert_eq!(porcelain(&sb, &root), "");
+    fsck(&sb, &root);
+    assert_code(&sb.agentctl(&root, &["promote", "dev"]), 0);
+}

@@ -312,13 +312,15 @@ pub fn apply(
     check_paths_clean(repo, git, &release_dirs)?;
     let parent = start.head.map(|oid| git.find_commit(oid)).transpose()?;
     let base = parent.as_ref().map(|p| p.tree()).transpose()?;
-    let tree_oid = build_tree(git, &repo.prefix, base.as_ref(), changes).map_err(objects_error)?;
+    let objects = git.path().join("objects");
+    let tree_oid = build_tree(git, &repo.prefix, base.as_ref(), changes)
+        .map_err(objects_error_in(&objects))?;
     let tree = git.find_tree(tree_oid)?;
     let sig = signature(git)?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let new = git
         .commit(None, &sig, &sig, &message.render(), &tree, &parents)
-        .map_err(objects_error)?;
+        .map_err(objects_error_in(&objects))?;
     fault_point("objects");
 
     let journal = Journal {
@@ -370,7 +372,9 @@ fn apply_files_only(repo: &Repo, changes: &[Change]) -> Result<Outcome, RepoErro
         Ok(h) => Some(h.peel_to_tree()?),
         Err(_) => None,
     };
-    let tree = build_tree(git, &repo.prefix, base.as_ref(), changes).map_err(objects_error)?;
+    let objects = git.path().join("objects");
+    let tree = build_tree(git, &repo.prefix, base.as_ref(), changes)
+        .map_err(objects_error_in(&objects))?;
     let journal = Journal {
         branch: String::new(),
         old: None,
@@ -439,23 +443,32 @@ fn build_tree(
 }
 
 /// A failure writing git objects or refs, in words that say what happened:
-/// libgit2 sometimes reports a full disk as "no error".
+/// libgit2 sometimes loses the OS error of a full disk ("no error"), so an
+/// empty message is followed by a probe write that recovers it.
 fn objects_error(e: git2::Error) -> RepoError {
     let m = e.message().trim();
-    if m.is_empty() || m.eq_ignore_ascii_case("no error") {
-        let os = std::io::Error::last_os_error();
-        let words = match os.raw_os_error() {
-            Some(code) if code == libc::ENOSPC => "no space left on device".to_string(),
-            Some(code) if code == libc::EDQUOT => "disk quota exceeded".to_string(),
-            Some(code) if code == libc::EFBIG => "file too large (`ulimit -f`?)".to_string(),
-            Some(0) | None => "the write failed without a reason (is the disk full?)".to_string(),
-            Some(_) => os.to_string(),
-        };
-        return RepoError::Git(format!(
-            "cannot write git objects under .git/objects: {words}"
-        ));
+    if !m.is_empty() && !m.eq_ignore_ascii_case("no error") {
+        return RepoError::Git(format!("cannot write git objects: {m}"));
     }
-    RepoError::Git(format!("cannot write git objects: {m}"))
+    RepoError::Git("cannot write git objects: the write failed without a reason".into())
+}
+
+/// [`objects_error`], probing `dir` (the objects directory) for the reason
+/// libgit2 did not give.
+fn objects_error_in(dir: &Path) -> impl Fn(git2::Error) -> RepoError + '_ {
+    move |e| {
+        let m = e.message().trim();
+        if !m.is_empty() && !m.eq_ignore_ascii_case("no error") {
+            return objects_error(e);
+        }
+        match files::write(dir, Path::new(".agentctl-probe"), &[0u8; 8192]) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(dir.join(".agentctl-probe"));
+                objects_error(e)
+            }
+            Err(probe) => RepoError::File(probe),
+        }
+    }
 }
 
 fn write_journal(git: &Repository, journal: &Journal) -> Result<(), RepoError> {
@@ -517,7 +530,7 @@ fn sync_worktree(
         }
     }
     fault_point("index");
-    index.write().map_err(objects_error)?;
+    index.write().map_err(objects_error_in(git.path()))?;
     Ok(())
 }
 
