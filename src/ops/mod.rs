@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod docs;
+pub mod envedit;
 pub mod evals;
 pub mod history;
 pub mod init;

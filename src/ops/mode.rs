@@ -3,10 +3,10 @@
 //! Neither is ever blocked by release gates or freeze windows: stopping an
 //! agent is always allowed.
 
-use super::{Recorded, WriteOptions, actor, log_with, next_op};
+use super::{Recorded, WriteOptions, actor};
 use crate::repo::Layout;
-use crate::repo::environment::{Action, Event, Mode, log_path, state_path};
-use crate::repo::transaction::{self, Change, Message};
+use crate::repo::environment::{Action, Event, Mode};
+use crate::repo::transaction;
 use crate::repo::{Repo, RepoError, format_time, now};
 use serde::Serialize;
 
@@ -86,32 +86,17 @@ pub fn set_mode(
     if mode == Some(pin.mode) {
         return Ok(report);
     }
-    let time = format_time(now());
-    let op = next_op(&events);
-    let mut new_state = state.clone();
     let (action, version, digest) = match mode {
-        Some(m) => {
-            let p = new_state
-                .agents
-                .get_mut(agent)
-                .expect("the pin was found above");
-            p.mode = m;
-            p.updated_at = time.clone();
-            p.updated_by = actor.clone();
-            (
-                Action::Mode,
-                Some(pin.version.clone()),
-                Some(pin.digest.clone()),
-            )
-        }
-        None => {
-            new_state.agents.remove(agent);
-            (Action::Retire, None, None)
-        }
+        Some(_) => (
+            Action::Mode,
+            Some(pin.version.clone()),
+            Some(pin.digest.clone()),
+        ),
+        None => (Action::Retire, None, None),
     };
     let event = Event {
-        op,
-        time,
+        op: 0,
+        time: format_time(now()),
         action,
         agent: agent.to_string(),
         version,
@@ -121,36 +106,29 @@ pub fn set_mode(
         mode,
         previous_mode: Some(pin.mode),
         actor: actor.clone(),
-        reason: Some(reason.clone()),
+        reason: None,
     };
-    let changes = vec![
-        Change::write(state_path(env), new_state.to_yaml()),
-        Change::write(
-            log_path(env),
-            log_with(repo, env, std::slice::from_ref(&event))?,
-        ),
-    ];
     let subject = match mode {
         Some(m) => format!("mode {agent} {} → {} in {env}", pin.mode, m),
         None => format!("retire {agent} from {env}"),
     };
-    let mut message = Message {
-        subject,
-        body: String::new(),
-        ..Message::default()
-    };
-    message.trailer("Action", action.as_str());
-    message.trailer("Environment", env);
-    message.trailer("Agent", agent);
-    message.trailer("Version", &pin.version);
-    message.trailer("Digest", &pin.digest);
-    if let Some(m) = mode {
-        message.trailer("Mode", m.as_str());
-    }
-    message.trailer("Actor", &actor);
-    message.trailer("Reason", &reason);
-    message.trailer("Op", &format!("{env}#{op}"));
-    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+    let (outcome, _, _) = super::envedit::apply(
+        repo,
+        &lock,
+        start.as_ref(),
+        super::envedit::EnvEdit {
+            env,
+            action,
+            state: &state,
+            log: &events,
+            events: vec![event],
+            subject,
+            body: String::new(),
+            actor: &actor,
+            reason: Some(&reason),
+            extra: Vec::new(),
+        },
+    )?;
     report.recorded = outcome.into();
     Ok(report)
 }

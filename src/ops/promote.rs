@@ -3,11 +3,11 @@
 
 use super::admission::{self, TrustRoot};
 use super::release::{Prepared, ReleaseError, prepare, release_files};
-use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use super::{Recorded, WriteOptions, actor, read_env};
 use crate::policy::{self, GateResult};
 use crate::repo::Layout;
-use crate::repo::environment::{Action, Event, Mode, Pin, log_path, state_path};
-use crate::repo::transaction::{self, Change, Message};
+use crate::repo::environment::{Action, Event, Mode};
+use crate::repo::transaction::{self, Change};
 use crate::repo::{Repo, RepoError, format_time, now};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -116,7 +116,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     } else {
         Some(transaction::begin(repo, opts.write.record)?)
     };
-    let (state, events) = read_env(repo, &opts.env)?;
+    let (state, log) = read_env(repo, &opts.env)?;
     let now = now();
     let root = TrustRoot::load(
         repo,
@@ -360,53 +360,56 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
     }
 
     let time = format_time(now);
-    let op = next_op(&events);
-    let mut changes: Vec<Change> = Vec::new();
+    let mut extra: Vec<Change> = Vec::new();
     for (name, prepared) in &new_releases {
         let (_, files) = release_files(repo, name, prepared, &actor)?;
-        changes.extend(files);
+        extra.extend(files);
     }
-    let mut new_state = state.clone();
-    let mut new_events = Vec::new();
-    for m in &report.moves {
-        let previous = state.agents.get(&m.agent);
-        new_state.agents.insert(
-            m.agent.clone(),
-            Pin {
-                version: m.to_version.clone(),
-                digest: m.to_digest.clone(),
-                mode: m.mode,
-                updated_at: time.clone(),
-                updated_by: actor.clone(),
-            },
-        );
-        new_events.push(Event {
-            op,
-            time: time.clone(),
+    let events: Vec<Event> = report
+        .moves
+        .iter()
+        .map(|m| {
+            let previous = state.agents.get(&m.agent);
+            Event {
+                op: 0,
+                time: time.clone(),
+                action: Action::Promote,
+                agent: m.agent.clone(),
+                version: Some(m.to_version.clone()),
+                digest: Some(m.to_digest.clone()),
+                previous_version: previous.map(|p| p.version.clone()),
+                previous_digest: previous.map(|p| p.digest.clone()),
+                mode: Some(m.mode),
+                previous_mode: previous.map(|p| p.mode),
+                actor: actor.clone(),
+                reason: None,
+            }
+        })
+        .collect();
+    let (subject, body) = promote_message(&report);
+    let (outcome, _, _) = super::envedit::apply(
+        repo,
+        &lock,
+        start.as_ref(),
+        super::envedit::EnvEdit {
+            env: &opts.env,
             action: Action::Promote,
-            agent: m.agent.clone(),
-            version: Some(m.to_version.clone()),
-            digest: Some(m.to_digest.clone()),
-            previous_version: previous.map(|p| p.version.clone()),
-            previous_digest: previous.map(|p| p.digest.clone()),
-            mode: Some(m.mode),
-            previous_mode: previous.map(|p| p.mode),
-            actor: actor.clone(),
-            reason: opts.write.reason.clone(),
-        });
-    }
-    changes.push(Change::write(state_path(&opts.env), new_state.to_yaml()));
-    changes.push(Change::write(
-        log_path(&opts.env),
-        log_with(repo, &opts.env, &new_events)?,
-    ));
-    let message = promote_message(&report, &actor, opts.write.reason.as_deref(), op);
-    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+            state: &state,
+            log: &log,
+            events,
+            subject,
+            body,
+            actor: &actor,
+            reason: opts.write.reason.as_deref(),
+            extra,
+        },
+    )?;
     report.recorded = outcome.into();
     Ok(report)
 }
 
-fn promote_message(report: &PromoteReport, actor: &str, reason: Option<&str>, op: u64) -> Message {
+/// The commit's subject and body for a promotion.
+fn promote_message(report: &PromoteReport) -> (String, String) {
     let env = &report.environment;
     let subject = match report.moves.as_slice() {
         [m] => format!("promote {} {} → {env}", m.agent, m.to_version),
@@ -422,24 +425,7 @@ fn promote_message(report: &PromoteReport, actor: &str, reason: Option<&str>, op
             m.to_digest
         ));
     }
-    let mut message = Message {
-        subject,
-        body,
-        ..Message::default()
-    };
-    message.trailer("Action", "promote");
-    message.trailer("Environment", env);
-    for m in &report.moves {
-        message.trailer("Agent", &m.agent);
-        message.trailer("Version", &m.to_version);
-        message.trailer("Digest", &m.to_digest);
-    }
-    message.trailer("Actor", actor);
-    if let Some(r) = reason {
-        message.trailer("Reason", r);
-    }
-    message.trailer("Op", &format!("{env}#{op}"));
-    message
+    (subject, body)
 }
 
 /// Group moves that failed, by agent, for reports.

@@ -1,10 +1,10 @@
 //! `agentctl rollback ENV [NAME] [--to VERSION] --reason R`: pin an earlier
 //! release again, as a forward change.
 
-use super::{Recorded, WriteOptions, actor, log_with, next_op, read_env};
+use super::{Recorded, WriteOptions, actor, read_env};
 use crate::repo::Layout;
-use crate::repo::environment::{self, Action, Event, Pin, log_path, state_path};
-use crate::repo::transaction::{self, Change, Message};
+use crate::repo::environment::{self, Action, Event, Pin};
+use crate::repo::transaction;
 use crate::repo::{Repo, RepoError, format_time, now};
 use serde::Serialize;
 
@@ -217,30 +217,11 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
     }
 
     let time = format_time(now());
-    let op = next_op(&events);
-    let mut new_state = state.clone();
     let mut new_events = Vec::new();
     let mut steps = Vec::new();
     for (name, current, target) in &plan {
-        match target {
-            Some((v, d)) => {
-                new_state.agents.insert(
-                    name.clone(),
-                    Pin {
-                        version: v.clone(),
-                        digest: d.clone(),
-                        mode: current.mode,
-                        updated_at: time.clone(),
-                        updated_by: actor.clone(),
-                    },
-                );
-            }
-            None => {
-                new_state.agents.remove(name);
-            }
-        }
         new_events.push(Event {
-            op,
+            op: 0,
             time: time.clone(),
             action: Action::Rollback,
             agent: name.clone(),
@@ -251,7 +232,7 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
             mode: target.as_ref().map(|_| current.mode),
             previous_mode: Some(current.mode),
             actor: actor.clone(),
-            reason: Some(reason.to_string()),
+            reason: None,
         });
         steps.push(RollbackStep {
             agent: name.clone(),
@@ -259,10 +240,6 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
             to_version: target.as_ref().map(|t| t.0.clone()),
         });
     }
-    let changes = vec![
-        Change::write(state_path(env), new_state.to_yaml()),
-        Change::write(log_path(env), log_with(repo, env, &new_events)?),
-    ];
     let subject = match steps.as_slice() {
         [s] => format!(
             "rollback {} {} → {} in {env}",
@@ -281,22 +258,23 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
             s.to_version.as_deref().unwrap_or("(removed)")
         ));
     }
-    let mut message = Message {
-        subject,
-        body,
-        ..Message::default()
-    };
-    message.trailer("Action", "rollback");
-    message.trailer("Environment", env);
-    for e in &new_events {
-        message.trailer("Agent", &e.agent);
-        message.trailer("Version", e.version.as_deref().unwrap_or("none"));
-        message.trailer("Digest", e.digest.as_deref().unwrap_or("none"));
-    }
-    message.trailer("Actor", &actor);
-    message.trailer("Reason", reason);
-    message.trailer("Op", &format!("{env}#{op}"));
-    let outcome = transaction::apply(repo, &lock, start.as_ref(), &changes, &message)?;
+    let (outcome, _, _) = super::envedit::apply(
+        repo,
+        &lock,
+        start.as_ref(),
+        super::envedit::EnvEdit {
+            env,
+            action: Action::Rollback,
+            state: &state,
+            log: &events,
+            events: new_events,
+            subject,
+            body,
+            actor: &actor,
+            reason: Some(reason),
+            extra: Vec::new(),
+        },
+    )?;
     Ok(RollbackReport {
         environment: env.clone(),
         steps,

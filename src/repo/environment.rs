@@ -369,6 +369,32 @@ pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String, MergeE
     Ok(out)
 }
 
+/// What an event does to the pins: pin its release (keeping the agent's
+/// mode unless the event sets one), or remove the agent.
+pub fn apply_event(state: &mut EnvState, e: &Event) {
+    match (&e.version, &e.digest) {
+        (Some(v), Some(d)) => {
+            let mode = e
+                .mode
+                .or(state.agents.get(&e.agent).map(|p| p.mode))
+                .unwrap_or_default();
+            state.agents.insert(
+                e.agent.clone(),
+                Pin {
+                    version: v.clone(),
+                    digest: d.clone(),
+                    mode,
+                    updated_at: e.time.clone(),
+                    updated_by: e.actor.clone(),
+                },
+            );
+        }
+        _ => {
+            state.agents.remove(&e.agent);
+        }
+    }
+}
+
 /// Serialize events as log lines.
 pub fn format_events(events: &[Event]) -> String {
     let mut s = String::new();

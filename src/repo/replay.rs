@@ -234,24 +234,7 @@ fn replay_env(
                 hint: "the remote changed the same agent meanwhile: drop the unpushed commit (`git reset --hard` to the remote branch) and decide again".into(),
             });
         }
-        match (&e.version, &e.digest) {
-            (Some(v), Some(d)) => {
-                let mode = e.mode.or(current.map(|p| p.mode)).unwrap_or_default();
-                state.agents.insert(
-                    e.agent.clone(),
-                    Pin {
-                        version: v.clone(),
-                        digest: d.clone(),
-                        mode,
-                        updated_at: e.time.clone(),
-                        updated_by: e.actor.clone(),
-                    },
-                );
-            }
-            _ => {
-                state.agents.remove(&e.agent);
-            }
-        }
+        environment::apply_event(&mut state, &e);
         e.op = op;
         fresh.push(e);
     }
