@@ -231,6 +231,17 @@ fn a_vars_change_needs_new_approvals() {
     let text = stdout(&out);
     assert!(text.contains("vars-changed"), "{}", describe(&out));
     assert!(text.contains("support-triage"), "{}", describe(&out));
+    // The review diff shows it against the agent too, at high risk.
+    let out = s.run(&["diff", "--base", &base, "--format", "json"]);
+    let diff = json(&out);
+    let agent = diff["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .find(|a| a["name"] == "support-triage")
+        .unwrap_or_else(|| panic!("support-triage in the diff: {}", describe(&out)));
+    assert_eq!(agent["risk"], "high", "{agent}");
+    assert_eq!(agent["changes"][0]["rule"], "vars-changed", "{agent}");
     // The approvers look at the new prompts and sign again.
     p.sign("support-triage@1.4.0");
     s.ok(&["verify", "prod", "--trust-root", p.trust()]);

@@ -415,34 +415,82 @@ fn version_findings(
 }
 
 /// Which environments would refuse this bundle today, and why (warnings).
+///
+/// The policy is what the gate engine applies (`ops::admission`): when this
+/// exact content is already released, the engine's own verdicts per
+/// environment; otherwise what each environment's effective policy will
+/// demand of the new release.
 fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked) -> Vec<Finding> {
+    use crate::ops::admission::{self, Candidate, Route, TrustRoot};
     let Some(loaded) = &checked.manifest else {
+        return Vec::new();
+    };
+    let Ok(root) = TrustRoot::load(repo, None, None, None) else {
         return Vec::new();
     };
     let file = dir.join(MANIFEST_FILE);
     let now = crate::repo::now();
+    let version = &loaded.manifest.version;
+    let released = crate::digest::digest_dir(dir).ok().and_then(|d| {
+        repo.release_meta(name, version)
+            .ok()
+            .flatten()
+            .filter(|m| m.digest == d.digest)
+            .map(|m| m.digest)
+    });
     let mut out = Vec::new();
     for env in &repo.config.environments {
-        let mut needs: Vec<String> = Vec::new();
-        let freeze = crate::policy::freeze_gate(env, now);
-        if !freeze.passed {
-            needs.push(freeze.message);
-        }
-        if !env.required_roles.is_empty() {
-            needs.push(format!(
-                "signatures from {}",
-                env.required_roles.join(" + ")
-            ));
-        }
-        if env.require_evals {
-            let threshold = loaded
-                .manifest
-                .evals
-                .as_ref()
-                .map(|e| format!(" meeting min_pass_rate {}", e.min_pass_rate))
-                .unwrap_or_default();
-            needs.push(format!("recorded eval results{threshold}"));
-        }
+        let Ok(eff) = root.effective(repo, &env.name) else {
+            continue;
+        };
+        let needs: Vec<String> = match &released {
+            Some(digest) => match admission::evaluate(
+                repo,
+                &root,
+                &env.name,
+                &eff,
+                Candidate {
+                    name,
+                    version,
+                    digest,
+                },
+                Route::Promote,
+                now,
+            ) {
+                Ok(eval) => eval
+                    .gates
+                    .into_iter()
+                    .filter(|g| !g.passed)
+                    .map(|g| format!("{} ({})", g.message, g.gate))
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+            None => {
+                let mut needs = Vec::new();
+                let freeze = crate::policy::freeze_gate(&eff.config, now);
+                if !freeze.passed {
+                    needs.push(freeze.message);
+                }
+                if !eff.config.required_roles.is_empty() {
+                    needs.push(format!(
+                        "signatures from {}",
+                        eff.config.required_roles.join(" + ")
+                    ));
+                }
+                if eff.config.require_evals {
+                    let threshold = loaded
+                        .manifest
+                        .evals
+                        .as_ref()
+                        .map(|e| format!(" meeting min_pass_rate {}", e.min_pass_rate))
+                        .unwrap_or_default();
+                    needs.push(format!(
+                        "recorded eval results{threshold}, vouched for by a signature made after them"
+                    ));
+                }
+                needs
+            }
+        };
         if needs.is_empty() {
             continue;
         }
@@ -454,7 +502,7 @@ fn policy_preview(repo: &Repo, name: &str, dir: &Path, checked: &bundle::Checked
             )
             .at(loaded.map.value("/name"))
             .hint(format!(
-                "after merge: `agentctl release {name}`, then sign/record evals as required, then `agentctl promote {}`",
+                "after merge: `agentctl release {name}`, record evals, then sign, as required, then `agentctl promote {}`",
                 env.name
             )),
         );

@@ -49,6 +49,10 @@ pub struct Side {
     /// Whether it holds only some agents (one release, a bundle path), so
     /// that the other side should be narrowed to the same agents.
     pub partial: bool,
+    /// agentctl.toml on this side (a git ref, the work tree), so that a
+    /// change to an environment's `vars` shows against every agent it
+    /// runs: what its prompts say changes with no new release.
+    pub config: Option<crate::repo::config::Config>,
 }
 
 /// Why a side could not be resolved.
@@ -157,10 +161,20 @@ pub fn side_from_tree(
             );
         }
     }
+    let config_path = format!("{}{}", repo.prefix, crate::repo::CONFIG_FILE);
+    let config = tree
+        .get_path(Path::new(&config_path))
+        .ok()
+        .and_then(|e| git.find_blob(e.id()).ok())
+        .and_then(|b| String::from_utf8(b.content().to_vec()).ok())
+        .and_then(|t| {
+            crate::repo::config::Config::parse(&t, Path::new(crate::repo::CONFIG_FILE)).ok()
+        });
     Ok(Side {
         label: label.to_string(),
         bundles,
         partial: false,
+        config,
     })
 }
 
@@ -181,6 +195,7 @@ pub fn side_worktree(repo: &Repo) -> Result<Side, DiffError> {
         label: "work tree".into(),
         bundles,
         partial: false,
+        config: Some(repo.config.clone()),
     })
 }
 
@@ -206,6 +221,7 @@ pub fn side_environment(repo: &Repo, env: &str) -> Result<Side, DiffError> {
         label: env.to_string(),
         bundles,
         partial: false,
+        config: None,
     })
 }
 
@@ -227,6 +243,7 @@ pub fn side_release(repo: &Repo, r: &ReleaseRef) -> Result<Side, DiffError> {
         label: r.to_string(),
         bundles,
         partial: true,
+        config: None,
     })
 }
 
@@ -254,6 +271,7 @@ pub fn side_path(path: &Path) -> Result<Side, DiffError> {
         label: path.display().to_string(),
         bundles,
         partial: true,
+        config: None,
     })
 }
 
@@ -490,6 +508,9 @@ pub fn compare_with_progress(
         }
         agents.push(agent_diff(name, la.as_ref(), lb.as_ref()));
     }
+    if let (Some(repo), Some(a), Some(b)) = (repo, &from.config, &to.config) {
+        vars_changes(repo, a, b, to, &mut agents);
+    }
     let mut summary = DiffSummary {
         agents_changed: agents.len(),
         added: agents.iter().filter(|a| a.status == Status::Added).count(),
@@ -514,6 +535,64 @@ pub fn compare_with_progress(
         summary,
         agents,
     })
+}
+
+/// A change to an environment's `vars` changes what every agent it runs
+/// renders there, with no new release: a high-risk change of each of them.
+fn vars_changes(
+    repo: &Repo,
+    from: &crate::repo::config::Config,
+    to: &crate::repo::config::Config,
+    to_side: &Side,
+    agents: &mut Vec<AgentDiff>,
+) {
+    use crate::repo::evidence::vars_hash;
+    for env in &to.environments {
+        if vars_hash(from, &env.name) == vars_hash(to, &env.name) {
+            continue;
+        }
+        let before = from
+            .environment(&env.name)
+            .map(|(_, e)| serde_json::to_string(&e.vars).unwrap_or_default());
+        let after = serde_json::to_string(&env.vars).unwrap_or_default();
+        let Ok(state) = crate::ops::read_state(repo, &env.name) else {
+            continue;
+        };
+        for (name, pin) in &state.agents {
+            if to_side.partial && !to_side.bundles.contains_key(name) {
+                continue;
+            }
+            let change = Change {
+                risk: Risk::High,
+                rule: "vars-changed",
+                path: format!("vars.{}", env.name),
+                summary: format!(
+                    "{}'s vars changed: the prompts {name} renders there change without a new release, and its approvals must be made again",
+                    env.name
+                ),
+                before: before.clone(),
+                after: Some(after.clone()),
+            };
+            match agents.iter_mut().find(|a| &a.name == name) {
+                Some(a) => {
+                    a.changes.insert(0, change);
+                    a.risk = Risk::High;
+                }
+                None => agents.push(AgentDiff {
+                    name: name.clone(),
+                    status: Status::Changed,
+                    from_version: Some(pin.version.clone()),
+                    to_version: Some(pin.version.clone()),
+                    from_digest: Some(pin.digest.clone()),
+                    to_digest: Some(pin.digest.clone()),
+                    risk: Risk::High,
+                    changes: vec![change],
+                    files: Vec::new(),
+                }),
+            }
+        }
+    }
+    agents.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
 fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
