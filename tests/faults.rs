@@ -497,3 +497,77 @@ fn init_survives_a_kill_at_every_step() {
         fsck(&sb, &dir);
     }
 }
+
+/// Locks a killed agentctl left are removed by the next command; a lock a
+/// live process holds open is not. And once recovered, a person's next
+/// `git commit` keeps agentctl's change (the index matches HEAD).
+#[test]
+fn stale_git_locks_are_removed_and_live_ones_kept() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    // Killed after the commit point: branch moved, work tree and index not.
+    let out = s.run_env(
+        &[
+            "mode",
+            "dev",
+            "lead-router",
+            "disabled",
+            "--reason",
+            "incident",
+        ],
+        &[("AGENTCTL_FAULT", "ref")],
+    );
+    assert_eq!(out.status.signal(), Some(6), "{}", describe(&out));
+    let git_dir = s.root.join(".git");
+    // As if killed inside libgit2's ref and index updates.
+    std::fs::write(git_dir.join("refs/heads/main.lock"), "").expect("ref lock");
+    std::fs::write(git_dir.join("index.lock"), "").expect("index lock");
+    assert_code(&s.run(&["status"]), 0);
+    assert!(!git_dir.join("refs/heads/main.lock").exists());
+    assert!(!git_dir.join("index.lock").exists());
+    assert_eq!(s.porcelain(), "");
+    // A person's unrelated commit does not revert the mode change.
+    s.write("NOTES.md", "notes\n");
+    s.git(&["add", "NOTES.md"]);
+    s.git(&["commit", "-q", "-m", "notes"]);
+    assert_eq!(s.pins("dev")["lead-router"]["mode"], "disabled");
+    let shown = s.git(&["show", "HEAD:environments/dev.yaml"]);
+    assert!(shown.contains("disabled"), "{shown}");
+
+    // A live git process's index.lock (held open) is never taken.
+    let out = s.run_env(
+        &["mode", "dev", "lead-router", "active", "--reason", "fixed"],
+        &[("AGENTCTL_FAULT", "ref")],
+    );
+    assert_eq!(out.status.signal(), Some(6));
+    let lock = git_dir.join("index.lock");
+    let mut holder = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("exec 3>'{}'; sleep 30", lock.display()))
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !lock.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = s.run(&["status"]);
+    let kept = lock.exists();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        kept,
+        "a lock a live process holds was removed: {}",
+        describe(&out)
+    );
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("another git process holds"),
+        "{}",
+        describe(&out)
+    );
+    // Once it is gone, the next command finishes the interrupted change.
+    let _ = std::fs::remove_file(&lock);
+    assert_code(&s.run(&["status"]), 0);
+    assert_eq!(s.porcelain(), "");
+    assert_eq!(s.pins("dev")["lead-router"]["mode"], "active");
+}

@@ -596,8 +596,9 @@ pub fn recover_if_needed(repo: &Repo) -> Result<Option<String>, RepoError> {
 fn settle(attempt: Result<(), RepoError>) -> Result<Option<String>, RepoError> {
     match attempt {
         Ok(()) => Ok(None),
-        // A live process holds the lock and will finish its own work.
-        Err(RepoError::Conflict(_)) => Ok(None),
+        // A live process holds a lock: it will finish its own work, or the
+        // next command finishes ours.
+        Err(RepoError::Conflict(m)) => Ok(Some(m)),
         Err(e) if is_read_only(&e) => Ok(Some(format!(
             "an interrupted agentctl change could not be finished ({e}); this checkout is read-only, so its files may lag the branch (HEAD is the truth)"
         ))),
@@ -697,7 +698,13 @@ fn remove_stale_git_locks(git: &Repository, journal: &Journal) -> Result<(), Rep
         locks.push(git.commondir().join(format!("{}.lock", journal.branch)));
     }
     for lock in locks {
-        if lock.symlink_metadata().is_ok() && !open_by_a_process(&lock) {
+        if lock.symlink_metadata().is_ok() && open_by_a_process(&lock) {
+            return Err(RepoError::Conflict(format!(
+                "another git process holds {}; the interrupted agentctl change is finished once it is done",
+                lock.display()
+            )));
+        }
+        if lock.symlink_metadata().is_ok() {
             match std::fs::remove_file(&lock) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
