@@ -670,3 +670,47 @@ fn naming_an_agent_twice_promotes_it_once() {
     assert_code(&out, 0);
     assert_eq!(s.log("dev").len(), 1, "one event, not a duplicate");
 }
+
+/// `history` names the commit agentctl made for each event: a commit that
+/// only carries a matching `Agentctl-Op:` line (written by hand) does not
+/// take the event over, and an event no commit recorded says so.
+#[test]
+fn history_credits_the_commit_agentctl_made() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let real = s.head();
+    s.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "notes",
+        "-m",
+        "Agentctl-Action: promote\nAgentctl-Environment: dev\nAgentctl-Op: dev#1",
+    ]);
+    let out = s.run(&["history", "dev", "--format", "json"]);
+    assert_code(&out, 0);
+    let v = json(&out);
+    for e in v["entries"].as_array().expect("entries") {
+        assert_eq!(e["commit"], real.as_str(), "{e}");
+    }
+    // Files only: no commit recorded it, and the entry says so.
+    s.ok(&[
+        "mode",
+        "dev",
+        "lead-router",
+        "disabled",
+        "--reason",
+        "r",
+        "--no-commit",
+    ]);
+    let v = json(&s.run(&["history", "dev", "--format", "json"]));
+    let newest = &v["entries"][0];
+    assert!(newest["commit"].is_null(), "{newest}");
+    assert!(
+        newest["commit_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("--no-commit")),
+        "{newest}"
+    );
+}

@@ -28,6 +28,9 @@ pub struct Entry {
     /// The commit that recorded it, when history reaches it (not in a
     /// shallow clone that cut it off, nor for `--no-commit` changes).
     pub commit: Option<String>,
+    /// Why no commit is named, when none is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_note: Option<String>,
 }
 
 /// The history of an environment.
@@ -59,7 +62,7 @@ pub fn history(
     if let Some(n) = limit {
         selected.truncate(n);
     }
-    let wanted: std::collections::HashSet<u64> = selected.iter().map(|e| e.op).collect();
+    let wanted: HashMap<u64, Action> = selected.iter().map(|e| (e.op, e.action)).collect();
     let commits = find_commits(repo, env, &wanted);
     let entries = selected
         .into_iter()
@@ -76,6 +79,9 @@ pub fn history(
             },
             actor: e.actor.clone(),
             reason: e.reason.clone(),
+            commit_note: (!commits.contains_key(&e.op)).then(|| {
+                "no commit in this clone's history recorded it (a shallow clone, or a --no-commit change)".to_string()
+            }),
             commit: commits.get(&e.op).cloned(),
         })
         .collect();
@@ -85,11 +91,11 @@ pub fn history(
     })
 }
 
-fn find_commits(
-    repo: &Repo,
-    env: &str,
-    wanted: &std::collections::HashSet<u64>,
-) -> HashMap<u64, String> {
+/// The commit agentctl made for each wanted op: reachable from HEAD, with
+/// the full trailer set (`Agentctl-Action`, `-Environment`, `-Op`) and a
+/// change to the environment's log that appends that op's events. A commit
+/// that merely carries an `Agentctl-Op:` line (written by hand) is not it.
+fn find_commits(repo: &Repo, env: &str, wanted: &HashMap<u64, Action>) -> HashMap<u64, String> {
     let mut found = HashMap::new();
     let Some(git) = &repo.git else { return found };
     let Ok(mut walk) = git.revwalk() else {
@@ -99,6 +105,7 @@ fn find_commits(
         return found;
     }
     let needle = format!("Agentctl-Op: {env}#");
+    let log_path = format!("{}{}", repo.prefix, crate::repo::environment::log_path(env));
     for oid in walk.take(MAX_COMMITS_SEARCHED) {
         if found.len() == wanted.len() {
             break;
@@ -110,15 +117,54 @@ fn find_commits(
         let Ok(message) = commit.message() else {
             continue;
         };
-        for line in message.lines() {
-            if let Some(n) = line
-                .strip_prefix(&needle)
-                .and_then(|n| n.trim().parse::<u64>().ok())
-                && wanted.contains(&n)
-            {
-                found.entry(n).or_insert_with(|| oid.to_string());
-            }
+        let trailer = |key: &str| {
+            message
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(str::trim)
+                .map(str::to_string)
+        };
+        let Some(n) = message
+            .lines()
+            .find_map(|l| l.strip_prefix(&needle))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let Some(action) = wanted.get(&n) else {
+            continue;
+        };
+        if found.contains_key(&n)
+            || trailer("Agentctl-Action: ").as_deref() != Some(action.as_str())
+            || trailer("Agentctl-Environment: ").as_deref() != Some(env)
+            || commit.parent_count() != 1
+        {
+            continue;
+        }
+        if appends_op(git, &commit, &log_path, n) {
+            found.insert(n, oid.to_string());
         }
     }
     found
+}
+
+/// Whether `commit` added log lines of op `n` to `log_path`.
+fn appends_op(git: &git2::Repository, commit: &git2::Commit, log_path: &str, n: u64) -> bool {
+    let text = |c: &git2::Commit| -> String {
+        c.tree()
+            .ok()
+            .and_then(|t| t.get_path(std::path::Path::new(log_path)).ok())
+            .and_then(|e| git.find_blob(e.id()).ok())
+            .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+            .unwrap_or_default()
+    };
+    let after = text(commit);
+    let before = commit.parent(0).map(|p| text(&p)).unwrap_or_default();
+    let Some(added) = after.strip_prefix(before.as_str()) else {
+        return false;
+    };
+    crate::repo::environment::parse_log_lenient(added)
+        .0
+        .iter()
+        .any(|e| e.op == n)
 }
