@@ -51,6 +51,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
                 let hint = e.hint().unwrap_or_default().to_string();
                 CliError::usage(e.to_string()).hinted(hint)
             }
+            e @ PromoteError::NotInSource(..) => {
+                let hint = e.hint().unwrap_or_default().to_string();
+                CliError::refused(e.to_string()).hinted(hint)
+            }
         })?;
     print_report(ctx, &report, |w| render(w, &report))?;
     if report.moves.is_empty() {

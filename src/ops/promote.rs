@@ -78,16 +78,20 @@ pub enum PromoteError {
     /// The repository refused.
     #[error(transparent)]
     Repo(#[from] RepoError),
-    /// A named agent is not a candidate.
+    /// A named agent does not exist (exit 2: an unknown thing).
     #[error("{0}")]
     NotACandidate(String, String),
+    /// A named agent exists but the source environment does not run it
+    /// (exit 1: the answer is no).
+    #[error("{0}")]
+    NotInSource(String, String),
 }
 
 impl PromoteError {
     /// A hint for the CLI.
     pub fn hint(&self) -> Option<&str> {
         match self {
-            PromoteError::NotACandidate(_, h) => Some(h),
+            PromoteError::NotACandidate(_, h) | PromoteError::NotInSource(_, h) => Some(h),
             PromoteError::Repo(_) => None,
         }
     }
@@ -243,7 +247,7 @@ pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, Prom
         let prev_state = super::read_state(repo, prev)?;
         for name in &opts.agents {
             if !prev_state.agents.contains_key(name) {
-                return Err(PromoteError::NotACandidate(
+                return Err(PromoteError::NotInSource(
                     format!(
                         "{name} does not run in {prev}, so it cannot be promoted to {}",
                         opts.env

@@ -125,7 +125,7 @@ pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, R
         }
         None => {
             if opts.to.is_some() {
-                return Err(refuse(
+                return Err(usage(
                     "--to needs an agent name".into(),
                     format!("`agentctl rollback {env} NAME --to VERSION`"),
                 ));
