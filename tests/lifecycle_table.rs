@@ -205,6 +205,17 @@ const ROWS: &[Row] = &[
         then: ("dev", T, None),
     },
     Row {
+        situation: "rollback ENV when the last promotion was already undone: no (1)",
+        setup: |s| {
+            s.ok(&["promote", "dev", "lead-router"]);
+            s.ok(&["promote", "dev", T]);
+            s.ok(&["rollback", "dev", "--reason", "undo"]);
+        },
+        command: &["rollback", "dev", "--reason", "again"],
+        exit: 1,
+        then: ("dev", "lead-router", Some(("2.1.0", "active"))),
+    },
+    Row {
         situation: "a roll forward (--to a newer release that ran here) does not mark the one it left",
         setup: |s| {
             three_versions_in_dev(s);
