@@ -111,15 +111,6 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         message: e.to_string(),
         hint: "bundles hold regular files with plain names only".into(),
     })?;
-    if let Some(git) = &repo.git {
-        let files = differs_from_head(repo, git, name)?;
-        if !files.is_empty() {
-            return Err(ReleaseError::Uncommitted {
-                name: name.to_string(),
-                files,
-            });
-        }
-    }
     let exists = match repo.release_meta(name, &version)? {
         Some(meta) if meta.digest == digest.digest => true,
         Some(meta) => {
@@ -132,6 +123,18 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         }
         None => false,
     };
+    // Content already frozen under this version is what it is; only a new
+    // release must be exactly the commit (checked per bundle, so a promotion
+    // of thousands of unchanged agents does not scan the work tree for each).
+    if !exists && let Some(git) = &repo.git {
+        let files = differs_from_head(repo, git, name)?;
+        if !files.is_empty() {
+            return Err(ReleaseError::Uncommitted {
+                name: name.to_string(),
+                files,
+            });
+        }
+    }
     Ok(Prepared {
         version,
         digest,
