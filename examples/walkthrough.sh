@@ -23,7 +23,7 @@ agentctl validate
 # 2. dev and staging take every agent; prod refuses: no evals, no approvals yet.
 agentctl promote dev --reason "first release"
 agentctl promote staging --reason "first release"
-agentctl diff prod staging                 # what promoting staging → prod would change
+agentctl diff prod                         # what promoting into prod would change (from staging), risk-ranked
 agentctl promote prod support-triage --dry-run || echo "prod refuses, as it should"
 
 # 3. Evidence first: eval results for exactly this content (native JSON here;
@@ -55,7 +55,7 @@ echo "Keep every internal note under 80 words." >> agents/support-triage/prompts
 git commit -qam "support-triage 1.5.0: shorter notes"
 agentctl promote dev support-triage --reason "shorter notes"
 agentctl promote staging support-triage --reason "shorter notes"
-agentctl diff prod staging
+agentctl diff prod
 agentctl evals record support-triage@1.5.0 ../triage-results.json
 agentctl evals record support-triage@1.5.0 ../guardrails-results.json
 agentctl sign support-triage@1.5.0 --key ../maya

@@ -2521,3 +2521,24 @@ fn agents_added_and_removed_between_directories_of_bundles() {
         "{human}"
     );
 }
+
+/// `diff ENV` shows what promoting into ENV would change, from its source
+/// environment, with ENV as the old side.
+#[test]
+fn diff_of_one_environment_previews_the_promotion_into_it() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    let out = s.run(&["diff", "staging", "--format", "json"]);
+    assert_code(&out, 0);
+    let v = json(&out);
+    assert_eq!(v["from"], "staging");
+    assert_eq!(v["to"], "staging after promoting dev");
+    assert_eq!(v["summary"]["added"], 3, "{v:#}");
+    s.ok(&["promote", "staging"]);
+    let out = s.run(&["diff", "staging", "--exit-code"]);
+    assert_code(&out, 0);
+    // Agents the source lacks are not shown as removed: promotion keeps them.
+    s.ok(&["retire", "dev", "lead-router", "--reason", "gone from dev"]);
+    let out = s.run(&["diff", "staging", "--exit-code"]);
+    assert_code(&out, 0);
+}

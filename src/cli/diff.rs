@@ -10,9 +10,11 @@ use agentctl::repo::Repo;
 /// Semantic, risk-ranked diff of agents.
 ///
 /// Each side is an environment (`staging`: the releases it pins), a release
-/// (`NAME@VERSION`), a bundle path, or a git ref. With no sides: source
-/// bundles at HEAD vs the work tree, like `git diff`. With one: that vs the
-/// work tree.
+/// (`NAME@VERSION`), a bundle path, or a git ref; `diff A B` shows what
+/// changes from A to B, as `git diff A B`. With no sides: source bundles at
+/// HEAD vs the work tree, like `git diff`. With one environment: what
+/// promoting into it would change (from the environment before it). With
+/// one other side: that vs the work tree.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The old side.
@@ -97,6 +99,25 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             let r = need_repo()?;
             let at = args.base.as_deref().unwrap_or("HEAD");
             (diff::side_at_ref(r, at).map_err(diff_error)?, worktree(r)?)
+        }
+        // One environment: what promoting into it would change, from its
+        // source (the previous environment, or agents/ for the first one).
+        (Some(a), None) if need_repo()?.config.environment(a).is_some() => {
+            let r = need_repo()?;
+            let (index, cfg) = r.environment(a)?;
+            let from = diff::side_environment(r, a).map_err(diff_error)?;
+            let source = if index == 0 || !cfg.promote_from_previous {
+                worktree(r)?
+            } else {
+                let prev = &r.config.environments[index - 1].name;
+                diff::side_environment(r, prev).map_err(diff_error)?
+            };
+            // Promotion only adds and replaces: agents the source lacks stay.
+            let mut to = from.clone();
+            to.label = format!("{a} after promoting {}", source.label);
+            to.bundles.extend(source.bundles);
+            to.config = None;
+            (from, to)
         }
         (Some(a), None) => {
             let r = need_repo()?;
