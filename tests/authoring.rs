@@ -529,3 +529,35 @@ fn validate_warns_when_the_repository_config_does_not_load() {
         describe(&out)
     );
 }
+
+/// The demo runs on a machine where git has no identity, writes private
+/// keys ssh-keygen accepts (0600), and a failed run leaves nothing behind.
+#[test]
+fn the_demo_needs_no_git_identity_and_writes_usable_keys() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let bare_home = sb.path().join("bare-home");
+    std::fs::create_dir_all(&bare_home).expect("mkdir");
+    let dir = sb.path().join("tour");
+    let mut cmd = sb.agentctl_cmd(sb.path(), &["demo", "--dir", dir.to_str().expect("utf-8")]);
+    cmd.env("HOME", &bare_home)
+        .env("XDG_CONFIG_HOME", bare_home.join(".config"));
+    let out = cmd.output().expect("run demo");
+    assert_code(&out, 0);
+    let key = sb.path().join("tour-keys/owner");
+    let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "private key mode {mode:o}");
+    let derived = std::process::Command::new("ssh-keygen")
+        .args(["-y", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen");
+    assert!(derived.status.success(), "{}", describe(&derived));
+
+    // A run that fails (an unwritable keys directory) removes its half-made --dir.
+    let dir2 = sb.path().join("tour2");
+    std::fs::write(sb.path().join("tour2-keys"), "in the way").expect("write");
+    let out = sb.agentctl(sb.path(), &["demo", "--dir", dir2.to_str().expect("utf-8")]);
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!dir2.exists(), "the failed demo left {}", dir2.display());
+}

@@ -102,7 +102,15 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
         step: 0,
         closed: false,
     };
-    tour_all(&mut tour, &dir, &keys)?;
+    let existed = dir.exists();
+    if let Err(e) = tour_all(&mut tour, &dir, &keys) {
+        // Leave nothing half-made behind: a rerun starts clean.
+        if !existed {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let _ = std::fs::remove_dir_all(&keys);
+        return Err(e);
+    }
     Ok(0)
 }
 
@@ -114,8 +122,14 @@ fn tour_all(t: &mut Tour, dir: &Path, keys: &Path) -> CliResult<()> {
         "Create a GitOps repository",
         &format!("agentctl init {}", dir.display()),
     )?;
-    ops::init::init(dir, Record::Commit).map_err(|e| fail("init", e))?;
+    // The scratch repository gets its own identity before its first commit,
+    // so the demo runs on a machine where git has none.
+    std::fs::create_dir_all(dir).map_err(|e| fail("init", e))?;
+    let mut init = git2::RepositoryInitOptions::new();
+    init.initial_head("main");
+    git2::Repository::init_opts(dir, &init).map_err(|e| fail("init", e))?;
     set_identity(dir)?;
+    ops::init::init(dir, Record::Commit).map_err(|e| fail("init", e))?;
     t.say(&format!(
         "created {} (git repository, agentctl.toml, environments dev → staging → prod)",
         dir.display()
@@ -586,7 +600,18 @@ fn make_keys(repo: &Repo, keys: &Path) -> CliResult<(PathBuf, PathBuf)> {
         let pem = key
             .to_openssh(ssh_key::LineEnding::LF)
             .map_err(|e| fail("keys", e))?;
-        std::fs::write(&path, pem.as_bytes()).map_err(|e| fail("keys", e))?;
+        // Private keys are 0600, as ssh-keygen insists.
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| fail("keys", e))?;
+            f.write_all(pem.as_bytes()).map_err(|e| fail("keys", e))?;
+        }
         let public = key.public_key().to_openssh().map_err(|e| fail("keys", e))?;
         std::fs::write(keys.join(format!("{file}.pub")), format!("{public}\n"))
             .map_err(|e| fail("keys", e))?;
