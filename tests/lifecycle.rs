@@ -714,3 +714,41 @@ fn history_credits_the_commit_agentctl_made() {
         "{newest}"
     );
 }
+
+/// `history` is a table a kubectl user reads at a glance: a header, op
+/// numbers, from → to (the previous mode for mode changes).
+#[test]
+fn history_is_a_table_with_op_numbers_and_previous_modes() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    s.ok(&[
+        "mode",
+        "dev",
+        "lead-router",
+        "review-only",
+        "--reason",
+        "watch it",
+    ]);
+    let out = s.ok(&["history", "dev", "lead-router"]);
+    let mut lines = out.lines();
+    let header = lines.next().expect("header");
+    for col in [
+        "OP",
+        "TIME",
+        "ACTION",
+        "AGENT",
+        "FROM → TO",
+        "ACTOR",
+        "REASON",
+        "COMMIT",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    let newest = lines.next().expect("an entry");
+    assert!(newest.starts_with("dev#2"), "{newest}");
+    assert!(newest.contains("active → review-only"), "{newest}");
+    assert!(newest.contains("watch it"), "{newest}");
+    let v = json(&s.run(&["history", "dev", "--format", "json"]));
+    assert_eq!(v["entries"][0]["op"], 2);
+    assert_eq!(v["entries"][0]["from_mode"], "active");
+}

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 /// One entry, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
+    /// The operation number (events of one command share it).
+    pub op: u64,
     /// When.
     pub time: String,
     /// What.
@@ -21,6 +23,9 @@ pub struct Entry {
     /// Mode after, for mode changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
+    /// Mode before, for mode changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_mode: Option<Mode>,
     /// Who.
     pub actor: String,
     /// Why.
@@ -67,6 +72,12 @@ pub fn history(
     let entries = selected
         .into_iter()
         .map(|e| Entry {
+            op: e.op,
+            from_mode: if e.action == Action::Mode {
+                e.previous_mode
+            } else {
+                None
+            },
             time: e.time.clone(),
             action: e.action,
             agent: e.agent.clone(),
