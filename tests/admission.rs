@@ -337,3 +337,21 @@ fn promote_and_verify_count_the_same_signatures() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_partial_refusal_names_the_command_that_promotes_the_rest() {
+    let p = Prod::new();
+    let s = &p.s;
+    s.set_version("support-triage", "1.4.0", "1.5.0");
+    s.commit_all("1.5.0");
+    s.ok(&["promote", "dev", "support-triage"]);
+    s.ok(&["promote", "staging", "support-triage"]);
+    p.evaluate_and_approve("support-triage@1.5.0");
+    let out = s.run(&["promote", "prod"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("`agentctl promote prod support-triage`"),
+        "{}",
+        describe(&out)
+    );
+}

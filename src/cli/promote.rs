@@ -72,7 +72,26 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             failures.len(),
             agentctl::report::plural(failures.len())
         ))
-        .hinted("fix each failing gate above, then promote again"));
+        .hinted({
+            // Promotion is all or nothing; say how to ship the ones that pass.
+            let passing: Vec<&str> = report
+                .moves
+                .iter()
+                .filter(|m| m.passed())
+                .map(|m| m.agent.as_str())
+                .collect();
+            if passing.is_empty() {
+                "fix each failing gate above, then promote again".to_string()
+            } else {
+                format!(
+                    "fix each failing gate above, then promote again; {} pass{}: `agentctl promote {} {}`",
+                    passing.join(", "),
+                    if passing.len() == 1 { "es" } else { "" },
+                    report.environment,
+                    passing.join(" ")
+                )
+            }
+        }));
     }
     recorded_line(ctx, &report.recorded);
     Ok(0)
