@@ -1984,7 +1984,8 @@ fn environments_and_releases_compare_what_they_pin() {
     );
     assert_code(&s.run(&["diff", "staging", "dev", "--exit-code"]), 1);
 
-    // An environment against itself, and dev against the work tree.
+    // An environment against itself, and what promoting into dev would
+    // change (dev's source is agents/ in the work tree).
     let out = s.run(&["diff", "dev", "dev", "--exit-code"]);
     assert_code(&out, 0);
     assert_eq!(
@@ -1995,7 +1996,7 @@ fn environments_and_releases_compare_what_they_pin() {
     assert_code(&out, 0);
     assert_eq!(
         stdout(&out),
-        "dev → work tree: no differences (3 agents compared)\n"
+        "dev → dev after promoting agents/: no differences (3 agents compared)\n"
     );
 
     // A release that does not exist.

@@ -752,3 +752,28 @@ fn history_is_a_table_with_op_numbers_and_previous_modes() {
     assert_eq!(v["entries"][0]["op"], 2);
     assert_eq!(v["entries"][0]["from_mode"], "active");
 }
+
+/// A mistyped agent name gets "did you mean" and exit 2 in every command
+/// that takes one.
+#[test]
+fn mistyped_agent_names_get_a_suggestion_everywhere() {
+    let s = Scratch::new();
+    s.ok(&["promote", "dev"]);
+    for args in [
+        &["promote", "staging", "lead-routr"][..],
+        &["rollback", "dev", "lead-routr", "--reason", "r"][..],
+        &["mode", "dev", "lead-routr", "disabled", "--reason", "r"][..],
+        &["retire", "dev", "lead-routr", "--reason", "r"][..],
+        &["history", "dev", "lead-routr"][..],
+        &["render", "lead-routr", "--env", "dev"][..],
+        &["docs", "lead-routr"][..],
+    ] {
+        let out = s.run(args);
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("did you mean `lead-router`?"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+    }
+}

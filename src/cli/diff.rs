@@ -107,7 +107,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
             let (index, cfg) = r.environment(a)?;
             let from = diff::side_environment(r, a).map_err(diff_error)?;
             let source = if index == 0 || !cfg.promote_from_previous {
-                worktree(r)?
+                let mut w = worktree(r)?;
+                w.label = "agents/".into();
+                w
             } else {
                 let prev = &r.config.environments[index - 1].name;
                 diff::side_environment(r, prev).map_err(diff_error)?

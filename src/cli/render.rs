@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     let repo = open_repo()?;
     let (_, env_cfg) = repo.environment(&args.env)?;
     let target = RenderEnv::of(env_cfg);
-    agentctl::repo::Layout::check_agent_name(&args.name)?;
+    repo.check_known_agent(&args.name)?;
     let state = agentctl::ops::read_state(&repo, &args.env)?;
     let dir = match state.agents.get(&args.name) {
         Some(pin) if !args.source => {

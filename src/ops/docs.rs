@@ -19,6 +19,7 @@ struct EnvRow {
 /// Render the runbook for agent `name`: from the release `env` runs when
 /// given (and it runs one), else from `agents/NAME`.
 pub fn runbook(repo: &Repo, name: &str, env: Option<&str>) -> Result<String, RepoError> {
+    repo.check_known_agent(name)?;
     let mut dir = repo.bundle_dir_checked(name, &format!("agents/{name}"))?;
     let mut rows = Vec::new();
     for e in &repo.config.environments {

@@ -58,6 +58,9 @@ pub fn history(
     limit: Option<usize>,
 ) -> Result<HistoryReport, RepoError> {
     repo.environment(env)?;
+    if let Some(a) = agent {
+        repo.check_known_agent(a)?;
+    }
     let events = super::read_log(repo, env)?;
     let mut selected: Vec<_> = events
         .iter()

@@ -4,7 +4,6 @@
 //! agent is always allowed.
 
 use super::{Recorded, WriteOptions, actor};
-use crate::repo::Layout;
 use crate::repo::environment::{Action, Event, Mode};
 use crate::repo::transaction;
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -51,7 +50,7 @@ pub fn set_mode(
     opts: &WriteOptions,
 ) -> Result<ModeReport, RepoError> {
     repo.environment(env)?;
-    Layout::check_agent_name(agent)?;
+    repo.check_known_agent(agent)?;
     let verb = if mode.is_some() {
         "a mode change"
     } else {

@@ -5,7 +5,6 @@ use super::admission::{self, TrustRoot};
 use super::release::{Prepared, ReleaseError, prepare, release_files};
 use super::{Recorded, WriteOptions, actor, read_env};
 use crate::policy::{self, GateResult};
-use crate::repo::Layout;
 use crate::repo::environment::{Action, Event, Mode};
 use crate::repo::transaction::{self, Change};
 use crate::repo::{Repo, RepoError, format_time, now};
@@ -101,7 +100,7 @@ impl PromoteError {
 pub fn promote(repo: &Repo, opts: &PromoteOptions) -> Result<PromoteReport, PromoteError> {
     let (index, env_cfg) = repo.environment(&opts.env)?;
     for a in &opts.agents {
-        Layout::check_agent_name(a)?;
+        repo.check_known_agent(a)?;
     }
     let mut wanted: Vec<String> = Vec::new();
     for a in &opts.agents {

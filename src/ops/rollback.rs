@@ -65,7 +65,7 @@ fn refuse(message: String, hint: String) -> RepoError {
 pub fn rollback(repo: &Repo, opts: &RollbackOptions) -> Result<RollbackReport, RepoError> {
     repo.environment(&opts.env)?;
     if let Some(a) = &opts.agent {
-        Layout::check_agent_name(a)?;
+        repo.check_known_agent(a)?;
     }
     if let Some(v) = &opts.to {
         Layout::check_version(v)?;

@@ -257,6 +257,46 @@ impl Layout {
         Ok(self.root.join(rel))
     }
 
+    /// Every agent name this repository knows: source bundles, released
+    /// agents, and agents any environment pins.
+    pub fn known_agents(&self) -> Vec<String> {
+        let mut names = self.agent_names().unwrap_or_default();
+        if let Ok(rd) = std::fs::read_dir(self.root.join("releases")) {
+            names.extend(
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| crate::bundle::readiness::is_valid_name(n)),
+            );
+        }
+        for env in self.config.environment_names() {
+            if let Ok(state) = environment::read_state(&self.root, env) {
+                names.extend(state.agents.into_keys());
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Refuse (exit 2, with "did you mean") an agent name this repository
+    /// does not know at all. An agent it knows but that is not where a
+    /// command needs it is that command's "no" (exit 1).
+    pub fn check_known_agent(&self, name: &str) -> Result<(), RepoError> {
+        Self::check_agent_name(name)?;
+        let known = self.known_agents();
+        if known.iter().any(|k| k == name) {
+            return Ok(());
+        }
+        Err(RepoError::Unsafe {
+            message: format!("no agent `{name}` in this repository"),
+            hint: match crate::bundle::suggest(name, &known) {
+                Some(s) => format!("did you mean `{s}`? (agents: {})", known.join(", ")),
+                None if known.is_empty() => "there are no agents yet: `agentctl new NAME`".into(),
+                None => format!("agents: {}", known.join(", ")),
+            },
+        })
+    }
+
     /// Source bundle directory of an agent.
     pub fn agent_dir(&self, name: &str) -> PathBuf {
         self.root.join("agents").join(name)
