@@ -321,3 +321,33 @@ fn a_run_with_fewer_cases_than_the_suite_file_declares_is_refused() {
         describe(&out)
     );
 }
+
+#[test]
+fn recording_a_suite_again_says_what_it_replaces() {
+    let s = released();
+    let f = results(
+        &s,
+        "first.json",
+        r#"{"suite": "triage-accuracy", "passed": 7, "failed": 1, "errors": 0}"#,
+    );
+    let out = s.run(&["evals", "record", RELEASE, &f]);
+    assert_code(&out, 0);
+    assert!(!stderr(&out).contains("replaces"), "{}", describe(&out));
+    let g = results(
+        &s,
+        "second.json",
+        r#"{"suite": "triage-accuracy", "passed": 8, "failed": 0, "errors": 0}"#,
+    );
+    let out = s.run(&["evals", "record", RELEASE, &g, "--format", "json"]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("replaces the earlier triage-accuracy record (7/8"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        json(&out)["replaced"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("7/8"))
+    );
+}

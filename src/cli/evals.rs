@@ -85,6 +85,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult<u8> {
     {
         ctx.ui.warn("below the bundle's min_pass_rate: environments with require_evals will refuse this release");
     }
+    if let Some(old) = &report.replaced {
+        ctx.ui.warn(&format!(
+            "this replaces the earlier {} record ({old}); approvals made before now no longer vouch for it",
+            report.record.suite
+        ));
+    }
     if let SuiteCases::Uncounted { file, reason } = &report.suite_cases {
         ctx.ui.warn(&format!(
             "cannot count the cases {file} declares ({reason}); whether this run covered all of them was not checked"

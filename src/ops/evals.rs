@@ -102,6 +102,10 @@ pub struct RecordReport {
     pub suite_cases: SuiteCases,
     /// Where it was stored.
     pub file: String,
+    /// An earlier record of the same suite this one replaced (its
+    /// passed/total), if there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
     /// The commit.
     pub recorded: Recorded,
 }
@@ -229,6 +233,21 @@ pub fn record(
         "{}/evals/{suite}.json",
         release_dir(&meta.name, &meta.version)
     );
+    let replaced = crate::files::read(&repo.root, std::path::Path::new(&file), 1 << 20)
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<EvalRecord>(&b).ok())
+        .map(|old| {
+            format!(
+                "{}/{} recorded at {} by {}",
+                old.passed,
+                old.passed
+                    .saturating_add(old.failed)
+                    .saturating_add(old.errors),
+                old.recorded_at,
+                old.recorded_by
+            )
+        });
     let mut json = serde_json::to_string_pretty(&record).expect("eval records always serialize");
     json.push('\n');
     let mut message = Message {
@@ -252,6 +271,7 @@ pub fn record(
         &message,
     )?;
     Ok(RecordReport {
+        replaced,
         pass_rate: record.pass_rate(),
         min_pass_rate: manifest.and_then(|m| m.evals.map(|e| e.min_pass_rate)),
         suite_cases,
