@@ -583,7 +583,9 @@ fn dry_run_writes_nothing_and_no_commit_makes_no_commit() {
     let plan = stdout(&out);
     for (agent, version) in VERSIONS {
         assert!(
-            plan.contains(&format!("{agent} (new) → {version} (released now) in dev")),
+            plan.contains(&format!(
+                "{agent} (new) → {version} (to be released on promotion) in dev"
+            )),
             "plan names {agent}:\n{plan}"
         );
     }

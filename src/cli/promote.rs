@@ -103,10 +103,19 @@ fn render(w: &mut dyn Write, report: &PromoteReport) -> std::io::Result<()> {
     let bold = anstyle::Style::new().bold();
     for m in &report.moves {
         let from = m.from_version.as_deref().unwrap_or("(new)");
-        let release = if m.new_release { " (released now)" } else { "" };
+        let dry = matches!(report.recorded, agentctl::ops::Recorded::DryRun);
+        let release = match (m.new_release, dry) {
+            (true, false) => " (released now)",
+            (true, true) => " (to be released on promotion)",
+            _ => "",
+        };
+        let stays = match m.mode {
+            agentctl::repo::environment::Mode::Active => String::new(),
+            mode => format!(" — stays {mode}, as an operator set it"),
+        };
         writeln!(
             w,
-            "{bold}{}{bold:#} {from} → {}{release} in {}",
+            "{bold}{}{bold:#} {from} → {}{release} in {}{stays}",
             m.agent, m.to_version, report.environment
         )?;
         for g in &m.gates {
