@@ -618,6 +618,11 @@ pub fn is_placeholder(value: &str, assigned: bool) -> bool {
         Regex::new(r"(?i)^(?:your|my|the|insert|enter|put|replace|paste|add|set|some|fake|dummy|sample|test|example)[-_ ]?[a-z_ \-]*$")
             .expect("valid")
     });
+    // `xoxb-your-token`, `sk-your-key-here`: a token prefix and words.
+    static WORDY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^[a-z0-9]{1,12}[-_](?:[a-z0-9]{1,12}[-_])?(?:your|my|insert|enter|replace|paste|put|fake|dummy|sample|example|test)[-_ ][a-z_ \-]*$")
+            .expect("valid")
+    });
     static ENV_NAME: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\$?[A-Z][A-Z0-9_]*$").expect("valid"));
     let v = value.trim();
@@ -635,6 +640,7 @@ pub fn is_placeholder(value: &str, assigned: bool) -> bool {
         || (assigned && ENV_NAME.is_match(v))
         || FILLER.is_match(v)
         || WORDY.is_match(v)
+        || WORDY_TAIL.is_match(v)
         || v.chars().all(|c| !c.is_alphanumeric())
         || [
             "vault:",
