@@ -531,6 +531,8 @@ pub fn check_dir_as(
         }
     }
     findings.extend(check_files(dir));
+    // Every file ships in the release, named by the manifest or not.
+    findings.extend(crate::check::secrets::scan_dir(dir));
     crate::finding::sort(&mut findings);
     Checked {
         manifest: loaded,

@@ -134,9 +134,10 @@ impl CheckReport {
 }
 
 /// Whether one finding fails the gate: every error, and with
-/// `warnings_as_errors` every warning but the informational policy preview.
+/// `warnings_as_errors` every warning but the informational policy preview
+/// and secrets allowed by an inline comment.
 pub fn fails(f: &Finding, warnings_as_errors: bool) -> bool {
-    f.is_error() || (warnings_as_errors && f.rule != "policy-preview")
+    f.is_error() || (warnings_as_errors && f.rule != "policy-preview" && f.rule != secrets::ALLOWED)
 }
 
 /// Run the checks.
@@ -201,9 +202,15 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
             (Some(_), Some(_)) if changed_agents.contains(name) => "changed",
             _ => "unchanged",
         };
+        // validate scans for secrets; check reports them as their own check.
+        let (secret_findings, validate_findings): (Vec<Finding>, Vec<Finding>) = checked
+            .findings
+            .iter()
+            .cloned()
+            .partition(secrets::is_secret_finding);
         let mut checks = vec![CheckResult {
             check: "validate",
-            findings: checked.findings.clone(),
+            findings: validate_findings,
         }];
         checks.push(CheckResult {
             check: "version",
@@ -218,7 +225,7 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         });
         checks.push(CheckResult {
             check: "secrets",
-            findings: secrets::scan_dir(&dir),
+            findings: secret_findings,
         });
         checks.push(CheckResult {
             check: "policy",
@@ -242,6 +249,10 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         ),
         _ => repository::environment_hand_edits(repo),
     };
+    // agentctl.toml (its vars render into every prompt) ships with the repository.
+    repository.extend(secrets::scan_file(
+        &repo.root.join(crate::repo::CONFIG_FILE),
+    ));
     // Name repository files from the root, whatever the current directory.
     for f in &mut repository {
         if f.file.is_relative() {

@@ -45,12 +45,6 @@ impl SnippetWriter {
                 if let Some(line) = self.line(f, p.line) {
                     let num = p.line.to_string();
                     let pad = " ".repeat(num.len());
-                    let line = match f.redaction {
-                        Some(r) => mask(&line, r),
-                        None => line,
-                    };
-                    // Any other credential on the line is masked too.
-                    let line = crate::check::secrets::redact_text(&line).into_owned();
                     let shown: String = line.chars().take(160).collect();
                     writeln!(w, "  {pad} {ACCENT}|{ACCENT:#}")?;
                     writeln!(w, "  {ACCENT}{num} |{ACCENT:#} {shown}")?;
@@ -94,8 +88,14 @@ impl SnippetWriter {
     fn line(&mut self, f: &Finding, line: u32) -> Option<String> {
         let lines = self.files.entry(f.file.clone()).or_insert_with(|| {
             let bytes = crate::files::read_no_follow(&f.file, 4 * 1024 * 1024).ok()?;
+            // Binary content is never shown.
+            let text = std::str::from_utf8(&bytes)
+                .ok()
+                .filter(|t| !t.contains('\0'))?;
+            // Every credential in the file is masked, on every line it spans
+            // (a PEM body line alone does not look like a secret).
             Some(
-                String::from_utf8_lossy(&bytes)
+                crate::check::secrets::redact_text(text)
                     .lines()
                     .map(|l| l.trim_end_matches('\r').to_string())
                     .collect(),
@@ -106,16 +106,6 @@ impl SnippetWriter {
             .get(usize::try_from(line).ok()?.checked_sub(1)?)
             .cloned()
     }
-}
-
-/// Replace a redacted span of a line with `[REDACTED]`.
-pub fn mask(line: &str, r: crate::finding::Redaction) -> String {
-    let start = usize::try_from(r.column.saturating_sub(1)).unwrap_or(0);
-    let len = usize::try_from(r.length).unwrap_or(0);
-    let mut out: String = line.chars().take(start).collect();
-    out.push_str("[REDACTED]");
-    out.extend(line.chars().skip(start + len));
-    out
 }
 
 /// A path as the user should see it: relative to the current directory when inside it.
