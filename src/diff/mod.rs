@@ -11,9 +11,10 @@ pub mod text;
 
 use crate::bundle::{self, Manifest};
 use crate::digest;
+use crate::render::{FilesRenderer, RenderEnv};
 use crate::repo::Repo;
 use crate::repo::release::ReleaseRef;
-use semantic::{Change, Risk};
+use semantic::{Change, Risk, Rule};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -458,12 +459,7 @@ fn load(repo: Option<&Repo>, b: &BundleRef) -> Result<Loaded, DiffError> {
         .map(|(p, b)| (p.clone(), digest::hash_bytes(b)))
         .collect();
     let digest = digest::combine(hashes.iter().map(|(p, h)| (p.as_str(), h)));
-    let manifest = files.get(bundle::MANIFEST_FILE).and_then(|bytes| {
-        let text = std::str::from_utf8(bytes).ok()?;
-        bundle::parse_manifest(text, Path::new(bundle::MANIFEST_FILE))
-            .ok()
-            .map(|m| m.manifest)
-    });
+    let manifest = parse(&files);
     Ok(Loaded {
         files,
         manifest,
@@ -487,6 +483,11 @@ pub fn compare_with_progress(
     let names: BTreeSet<&String> = from.bundles.keys().chain(to.bundles.keys()).collect();
     let mut agents = Vec::new();
     let mut unchanged = 0;
+    // Prompts are compared as each environment renders them.
+    let envs = repo
+        .map(|r| RenderEnv::all(&r.config))
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(RenderEnv::standalone);
     progress(Some(names.len() as u64));
     for name in names {
         progress(None);
@@ -506,7 +507,7 @@ pub fn compare_with_progress(
             unchanged += 1;
             continue;
         }
-        agents.push(agent_diff(name, la.as_ref(), lb.as_ref()));
+        agents.push(agent_diff(name, la.as_ref(), lb.as_ref(), &envs));
     }
     if let (Some(repo), Some(a), Some(b)) = (repo, &from.config, &to.config) {
         vars_changes(repo, a, b, to, &mut agents);
@@ -595,43 +596,31 @@ fn vars_changes(
     agents.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
-fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
-    let version = |l: Option<&Loaded>| {
-        l.and_then(|l| l.manifest.as_ref())
-            .map(|m| m.version.clone())
-    };
-    let status = match (a, b) {
-        (None, _) => Status::Added,
-        (_, None) => Status::Removed,
-        _ => Status::Changed,
-    };
-    let mut changes = match (
-        a.and_then(|l| l.manifest.as_ref()),
-        b.and_then(|l| l.manifest.as_ref()),
-    ) {
-        (Some(x), Some(y)) => semantic::compare(x, y),
-        _ => Vec::new(),
-    };
-    // A manifest that does not parse hides every change in it: that is the
-    // highest risk there is, not none.
-    for (side, l) in [("old", a), ("new", b)] {
-        if let Some(l) = l
-            && l.manifest.is_none()
-        {
-            changes.push(Change {
-                risk: Risk::High,
-                rule: "manifest-unparseable",
-                path: bundle::MANIFEST_FILE.into(),
-                summary: format!(
-                    "the {side} agent.yaml does not parse, so its changes cannot be assessed (run `agentctl validate`)"
-                ),
-                before: None,
-                after: None,
-            });
-        }
-    }
-    // Values from manifests end up in pull-request comments: redact credentials.
-    for c in &mut changes {
+fn parse(files: &BTreeMap<String, Vec<u8>>) -> Option<Manifest> {
+    let text = std::str::from_utf8(files.get(bundle::MANIFEST_FILE)?).ok()?;
+    bundle::parse_manifest(text, Path::new(bundle::MANIFEST_FILE))
+        .ok()
+        .map(|m| m.manifest)
+}
+
+/// Every change between two versions of one bundle, each given as its files
+/// (bundle-relative path → bytes), with prompts rendered for each of `envs`.
+/// Pure: reads nothing but its arguments.
+pub fn compare_files(
+    a: &BTreeMap<String, Vec<u8>>,
+    b: &BTreeMap<String, Vec<u8>>,
+    envs: &[RenderEnv],
+) -> Vec<Change> {
+    let (ma, mb) = (parse(a), parse(b));
+    let mut changes = changed_bundle(a, ma.as_ref(), b, mb.as_ref(), envs);
+    redact(&mut changes);
+    changes.sort_by_key(|c| std::cmp::Reverse(c.risk));
+    changes
+}
+
+/// Values from manifests end up in pull-request comments: redact credentials.
+fn redact(changes: &mut [Change]) {
+    for c in changes {
         for v in [&mut c.summary]
             .into_iter()
             .chain(c.before.iter_mut())
@@ -642,6 +631,239 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
             }
         }
     }
+}
+
+/// Words whose loss turns a prohibition into a permission ("never" →
+/// "always", "do not" → "do").
+const NEGATIONS: &[&str] = &[
+    "never",
+    "not",
+    "no",
+    "cannot",
+    "nor",
+    "none",
+    "nothing",
+    "refuse",
+    "deny",
+    "forbidden",
+    "prohibited",
+    "without",
+];
+
+fn negations(text: &str) -> BTreeMap<&'static str, usize> {
+    let lower = text.to_lowercase();
+    let mut counts = BTreeMap::new();
+    for w in lower.split(|c: char| !c.is_alphanumeric()) {
+        if let Some(n) = NEGATIONS.iter().find(|n| **n == w) {
+            *counts.entry(*n).or_insert(0) += 1;
+        }
+    }
+    counts.insert(
+        "n't",
+        lower.matches("n't").count() + lower.matches("n’t").count(),
+    );
+    counts
+}
+
+fn weakened(old: &str, new: &str) -> bool {
+    let (x, y) = (negations(old), negations(new));
+    x.iter().any(|(w, n)| y.get(w).copied().unwrap_or(0) < *n)
+}
+
+/// What the prompts of both sides render to, compared per prompt and
+/// environment; and every template either side reached.
+fn prompt_changes(
+    a: &BTreeMap<String, Vec<u8>>,
+    ma: &Manifest,
+    b: &BTreeMap<String, Vec<u8>>,
+    mb: &Manifest,
+    envs: &[RenderEnv],
+    changes: &mut Vec<Change>,
+) -> BTreeSet<String> {
+    let (ra, rb) = (FilesRenderer::new(a, ma), FilesRenderer::new(b, mb));
+    // prompt name → (file, environments where its text changed, weakened)
+    let mut changed: BTreeMap<String, (String, Vec<String>, bool)> = BTreeMap::new();
+    let mut broken: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for env in envs {
+        let (old, new) = (ra.render(env), rb.render(env));
+        match (old, new) {
+            (_, Err(e)) => broken
+                .entry((e.file, e.message))
+                .or_default()
+                .push(env.name.clone()),
+            // The old side did not render: every prompt may read differently.
+            (Err(_), Ok(new)) => {
+                for p in new {
+                    let entry = changed.entry(p.name).or_insert((p.file, Vec::new(), false));
+                    entry.1.push(env.name.clone());
+                }
+            }
+            (Ok(old), Ok(new)) => {
+                for p in new {
+                    let Some(o) = old.iter().find(|o| o.name == p.name) else {
+                        continue;
+                    };
+                    if o.text != p.text {
+                        let w = weakened(&o.text, &p.text);
+                        let entry = changed.entry(p.name).or_insert((p.file, Vec::new(), false));
+                        entry.1.push(env.name.clone());
+                        entry.2 |= w;
+                    }
+                }
+            }
+        }
+    }
+    for ((file, message), in_envs) in broken {
+        changes.push(Change::new(
+            Rule::PromptUnrenderable,
+            file.clone(),
+            format!(
+                "prompt {file} does not render ({message}) in {}, so what the model reads cannot be compared",
+                in_envs.join(", ")
+            ),
+            None,
+            None,
+        ));
+    }
+    for (_, (file, in_envs, weak)) in changed {
+        let rule = if weak {
+            Rule::PromptGuardrailWeakened
+        } else {
+            Rule::PromptTextChanged
+        };
+        let mut summary = if weak {
+            format!("prompt {file} changed and lost a negation (never, not, no …)")
+        } else {
+            format!("prompt {file} changed")
+        };
+        if in_envs.len() < envs.len() {
+            summary.push_str(&format!(" in {}", in_envs.join(", ")));
+        }
+        changes.push(Change::new(rule, file, summary, None, None));
+    }
+    let mut reached = ra.reached();
+    reached.extend(rb.reached());
+    reached
+}
+
+/// Whether `new` only adds lines to `old`.
+fn only_adds_lines(old: &[u8], new: &[u8]) -> bool {
+    let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
+        return false;
+    };
+    let mut rest = new.lines();
+    old.lines().all(|l| rest.any(|n| n == l))
+}
+
+fn changed_bundle(
+    fa: &BTreeMap<String, Vec<u8>>,
+    ma: Option<&Manifest>,
+    fb: &BTreeMap<String, Vec<u8>>,
+    mb: Option<&Manifest>,
+    envs: &[RenderEnv],
+) -> Vec<Change> {
+    let mut changes = match (ma, mb) {
+        (Some(x), Some(y)) => semantic::compare(x, y),
+        _ => Vec::new(),
+    };
+    // A manifest that does not parse hides every change in it: that is the
+    // highest risk there is, not none.
+    for (side, m) in [("old", ma), ("new", mb)] {
+        if m.is_none() {
+            changes.push(Change::new(
+                Rule::ManifestUnparseable,
+                bundle::MANIFEST_FILE,
+                format!(
+                    "the {side} agent.yaml does not parse, so its changes cannot be assessed (run `agentctl validate`)"
+                ),
+                None,
+                None,
+            ));
+        }
+    }
+    let reached = match (ma, mb) {
+        (Some(x), Some(y)) => prompt_changes(fa, x, fb, y, envs, &mut changes),
+        _ => BTreeSet::new(),
+    };
+    let manifests = || [ma, mb].into_iter().flatten();
+    let prompt_files: BTreeSet<String> = manifests()
+        .flat_map(|m| m.prompts.iter().map(|p| p.file.clone()))
+        .collect();
+    let eval_files: BTreeSet<String> = manifests()
+        .filter_map(|m| m.evals.as_ref())
+        .flat_map(|e| e.suites.iter().map(|s| s.file.clone()))
+        .collect();
+    let doc_files: BTreeSet<String> = manifests()
+        .filter_map(|m| m.docs.as_ref())
+        .flat_map(|d| d.runbook.iter().chain(d.faq.iter()).cloned())
+        .collect();
+    let paths: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    for p in paths {
+        let (x, y) = (fa.get(p), fb.get(p));
+        if x == y || p == bundle::MANIFEST_FILE {
+            continue;
+        }
+        // What a prompt template says is compared as rendered text above.
+        if prompt_files.contains(p) || reached.contains(p.as_str()) {
+            if ma.is_none() || mb.is_none() {
+                changes.push(Change::new(
+                    Rule::PromptTextChanged,
+                    p.clone(),
+                    format!("prompt {p} changed"),
+                    None,
+                    None,
+                ));
+            }
+            continue;
+        }
+        let (rule, what) = if eval_files.contains(p) {
+            match (x, y) {
+                (Some(x), Some(y)) if only_adds_lines(x, y) => {
+                    (Rule::EvalSuiteExtended, "eval suite")
+                }
+                _ => (Rule::EvalSuiteChanged, "eval suite"),
+            }
+        } else if doc_files.contains(p) {
+            (Rule::DocsChanged, "doc")
+        } else {
+            (Rule::FileChanged, "file")
+        };
+        let verb = match (x, y) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "changed",
+        };
+        changes.push(Change::new(
+            rule,
+            p.clone(),
+            format!("{what} {p} {verb}"),
+            None,
+            None,
+        ));
+    }
+    changes
+}
+
+fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>, envs: &[RenderEnv]) -> AgentDiff {
+    let version = |l: Option<&Loaded>| {
+        l.and_then(|l| l.manifest.as_ref())
+            .map(|m| m.version.clone())
+    };
+    let status = match (a, b) {
+        (None, _) => Status::Added,
+        (_, None) => Status::Removed,
+        _ => Status::Changed,
+    };
+    let mut changes = match (a, b) {
+        (Some(x), Some(y)) => changed_bundle(
+            &x.files,
+            x.manifest.as_ref(),
+            &y.files,
+            y.manifest.as_ref(),
+            envs,
+        ),
+        _ => Vec::new(),
+    };
     match status {
         Status::Added => {
             let write_tools = b
@@ -661,60 +883,29 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
                         .count()
                 })
                 .unwrap_or(0);
-            let risk = if write_tools > 0 {
-                Risk::High
+            let (rule, summary) = if write_tools > 0 {
+                (
+                    Rule::AgentAddedWrite,
+                    format!("new agent with {write_tools} write/destructive tool(s)"),
+                )
             } else {
-                Risk::Medium
+                (Rule::AgentAdded, "new agent".to_string())
             };
-            changes.push(Change {
-                risk,
-                rule: "agent-added",
-                path: String::new(),
-                summary: format!(
-                    "new agent{}",
-                    if write_tools > 0 {
-                        format!(" with {write_tools} write/destructive tool(s)")
-                    } else {
-                        String::new()
-                    }
-                ),
-                before: None,
-                after: version(b),
-            });
+            changes.push(Change::new(rule, String::new(), summary, None, version(b)));
         }
-        Status::Removed => changes.push(Change {
-            risk: Risk::Medium,
-            rule: "agent-removed",
-            path: String::new(),
-            summary: "agent removed".into(),
-            before: version(a),
-            after: None,
-        }),
+        Status::Removed => changes.push(Change::new(
+            Rule::AgentRemoved,
+            String::new(),
+            "agent removed",
+            version(a),
+            None,
+        )),
         Status::Changed => {}
     }
+    redact(&mut changes);
     let empty = BTreeMap::new();
     let fa = a.map(|l| &l.files).unwrap_or(&empty);
     let fb = b.map(|l| &l.files).unwrap_or(&empty);
-    let prompt_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .flat_map(|m| m.prompts.iter().map(|p| p.file.clone()))
-        .collect();
-    let eval_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .filter_map(|m| m.evals.as_ref())
-        .flat_map(|e| e.suites.iter().map(|s| s.file.clone()))
-        .collect();
-    let doc_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .filter_map(|m| m.docs.as_ref())
-        .flat_map(|d| d.runbook.iter().chain(d.faq.iter()).cloned())
-        .collect();
     let mut files = Vec::new();
     if status == Status::Changed {
         let paths: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
@@ -728,31 +919,6 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
                 x.map(Vec::as_slice),
                 y.map(Vec::as_slice),
             ));
-            if p == bundle::MANIFEST_FILE {
-                continue;
-            }
-            let (risk, rule, what) = if prompt_files.contains(p) {
-                (Risk::Medium, "prompt-text-changed", "prompt")
-            } else if eval_files.contains(p) {
-                (Risk::Medium, "eval-suite-changed", "eval suite")
-            } else if doc_files.contains(p) {
-                (Risk::Low, "docs-changed", "doc")
-            } else {
-                (Risk::Low, "file-changed", "file")
-            };
-            let verb = match (x, y) {
-                (None, _) => "added",
-                (_, None) => "removed",
-                _ => "changed",
-            };
-            changes.push(Change {
-                risk,
-                rule,
-                path: p.clone(),
-                summary: format!("{what} {p} {verb}"),
-                before: None,
-                after: None,
-            });
         }
     }
     changes.sort_by_key(|c| std::cmp::Reverse(c.risk));
