@@ -665,9 +665,10 @@ fn negations(text: &str) -> BTreeMap<&'static str, usize> {
     counts
 }
 
+/// Fewer negations in all: "not" → "never" is a rewording, "never" →
+/// "always" is not.
 fn weakened(old: &str, new: &str) -> bool {
-    let (x, y) = (negations(old), negations(new));
-    x.iter().any(|(w, n)| y.get(w).copied().unwrap_or(0) < *n)
+    negations(new).values().sum::<usize>() < negations(old).values().sum::<usize>()
 }
 
 /// What the prompts of both sides render to, compared per prompt and
