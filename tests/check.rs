@@ -150,7 +150,12 @@ fn build_metadata_is_neither_a_bump_nor_a_new_version() {
     s.ok(&["release", "support-triage"]);
     s.git(&["checkout", "-q", "-b", "pr"]);
     edit_prompt(&s);
-    replace_in(&s, ST_MANIFEST, "version: 1.4.0\n", "version: 1.4.0+build.7\n");
+    replace_in(
+        &s,
+        ST_MANIFEST,
+        "version: 1.4.0\n",
+        "version: 1.4.0+build.7\n",
+    );
     s.commit_all("reword the system prompt as 1.4.0+build.7");
     let report = check_json(&s, "main", 1);
     assert_eq!(

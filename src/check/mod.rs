@@ -412,8 +412,8 @@ fn version_findings(
         };
         out.push(
             Finding::error("version-already-released", &file, message)
-            .at(at)
-            .hint("bump `version`: a released version never changes content"),
+                .at(at)
+                .hint("bump `version`: a released version never changes content"),
         );
     }
     out

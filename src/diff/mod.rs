@@ -818,8 +818,9 @@ fn changed_bundle(
             continue;
         }
         let (rule, what) = if eval_files.contains(p) {
+            // A new file (a new suite's) only adds cases; a removed one loses them all.
             match (x, y) {
-                (Some(x), Some(y)) if only_adds_lines(x, y) => {
+                (x, Some(y)) if only_adds_lines(x.map_or(&[][..], Vec::as_slice), y) => {
                     (Rule::EvalSuiteExtended, "eval suite")
                 }
                 _ => (Rule::EvalSuiteChanged, "eval suite"),

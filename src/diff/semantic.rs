@@ -1264,7 +1264,15 @@ fn tool(out: &mut Out, name: &str, old: &Tool, t: &Tool) {
         .iter()
         .filter(|x| !t.approvers.contains(x))
         .collect();
-    if !added.is_empty() {
+    // Approvers matter while calls need approval; a newly required
+    // approval is reported (low) with whoever it names.
+    let both_required =
+        old.approval == Some(Approval::Required) && t.approval == Some(Approval::Required);
+    let newly_required =
+        old.approval != Some(Approval::Required) && t.approval == Some(Approval::Required);
+    if newly_required {
+        // Reported as tool-approval-added.
+    } else if !added.is_empty() {
         out.push(
             R::ToolApproversAdded,
             format!("{path}.approvers"),
