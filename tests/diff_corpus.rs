@@ -342,3 +342,31 @@ fn every_schema_field_has_a_diff_rule_or_a_reason() {
         }
     }
 }
+
+/// The README's risk table is the rule table: every rule at its level.
+#[test]
+fn the_readme_risk_table_lists_every_rule_at_its_level() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    for (id, risk) in RISK_RULES {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {risk} | ")))
+            .unwrap_or_else(|| panic!("README has no `| {risk} |` row"));
+        assert!(
+            row.contains(&format!("`{id}`")),
+            "README's {risk} row lacks `{id}`"
+        );
+        for other in ["high", "medium", "low"]
+            .iter()
+            .filter(|o| **o != risk.to_string())
+        {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| {other} | ")));
+            assert!(
+                !row.is_some_and(|r| r.contains(&format!("`{id}` "))),
+                "README lists `{id}` as {other}, the rule table says {risk}"
+            );
+        }
+    }
+}
