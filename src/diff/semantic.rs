@@ -1266,8 +1266,6 @@ fn tool(out: &mut Out, name: &str, old: &Tool, t: &Tool) {
         .collect();
     // Approvers matter while calls need approval; a newly required
     // approval is reported (low) with whoever it names.
-    let both_required =
-        old.approval == Some(Approval::Required) && t.approval == Some(Approval::Required);
     let newly_required =
         old.approval != Some(Approval::Required) && t.approval == Some(Approval::Required);
     if newly_required {
