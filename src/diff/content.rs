@@ -196,6 +196,7 @@ pub(super) fn changed_bundle(
             ));
         }
     }
+    let manifest_changes = changes.len();
     let reached = match (ma, mb) {
         (Some(x), Some(y)) => prompt_changes(fa, x, fb, y, envs, &mut changes),
         _ => BTreeSet::new(),
@@ -256,6 +257,12 @@ pub(super) fn changed_bundle(
             None,
             None,
         ));
+    }
+    // Listed with the manifest's changes, where the review lives.
+    if let (Some(x), Some(y)) = (ma, mb)
+        && let Some(stale) = semantic::review_stale(x, y, &changes)
+    {
+        changes.insert(manifest_changes, stale);
     }
     changes
 }

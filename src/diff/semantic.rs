@@ -129,27 +129,44 @@ struct Paired<'a, T> {
     removed: Vec<&'a T>,
 }
 
-fn pair<'a, T, K: Fn(&T) -> &str, S: Fn(&T, &T) -> bool>(
+fn pair<'a, T: PartialEq, K: Fn(&T) -> &str, S: Fn(&T, &T) -> bool>(
     a: &'a [T],
     b: &'a [T],
     key: K,
     same_but_key: S,
 ) -> Paired<'a, T> {
-    let ka: BTreeSet<&str> = a.iter().map(&key).collect();
-    let kb: BTreeSet<&str> = b.iter().map(&key).collect();
     let mut p = Paired {
         both: Vec::new(),
         renamed: Vec::new(),
         added: Vec::new(),
         removed: Vec::new(),
     };
+    // Keys are unique in a valid manifest; when they are not (validate
+    // says `duplicate-name`), an unchanged item pairs with its equal and
+    // the others in order, so an item inserted under an existing key is
+    // reported as added, not hidden behind the original.
+    let mut only_a: Vec<&T> = Vec::new();
+    let mut only_b: Vec<&T> = b.iter().collect();
+    let mut pending: Vec<&T> = Vec::new();
     for x in a {
-        if let Some(y) = b.iter().find(|y| key(y) == key(x)) {
-            p.both.push((key(x), x, y));
+        match only_b.iter().position(|y| key(y) == key(x) && *y == x) {
+            Some(i) => {
+                let y = only_b.remove(i);
+                p.both.push((key(x), x, y));
+            }
+            None => pending.push(x),
         }
     }
-    let mut only_b: Vec<&T> = b.iter().filter(|y| !ka.contains(key(y))).collect();
-    for x in a.iter().filter(|x| !kb.contains(key(x))) {
+    for x in pending {
+        match only_b.iter().position(|y| key(y) == key(x)) {
+            Some(i) => {
+                let y = only_b.remove(i);
+                p.both.push((key(x), x, y));
+            }
+            None => only_a.push(x),
+        }
+    }
+    for x in only_a {
         match only_b.iter().position(|y| same_but_key(x, y)) {
             Some(i) => p.renamed.push((x, only_b.remove(i))),
             None => p.removed.push(x),
@@ -157,6 +174,26 @@ fn pair<'a, T, K: Fn(&T) -> &str, S: Fn(&T, &T) -> bool>(
     }
     p.added = only_b;
     p
+}
+
+/// A security review that predates a high-risk change did not look at it:
+/// `changes` are all of a bundle's, manifest, prompts and files.
+pub fn review_stale(a: &Manifest, b: &Manifest, changes: &[Change]) -> Option<Change> {
+    let reviewed = |m: &Manifest| m.security.as_ref().and_then(|s| s.reviewed_at.clone());
+    let (ra, rb) = (reviewed(a), reviewed(b));
+    let risky = changes.iter().any(|c| c.risk == Risk::High);
+    (risky && ra.is_some() && ra == rb).then(|| {
+        Change::new(
+            R::SecurityReviewStale,
+            "security.reviewed_at",
+            format!(
+                "security review ({}) predates this change",
+                rb.clone().unwrap_or_default()
+            ),
+            ra,
+            rb,
+        )
+    })
 }
 
 /// Compare two manifests.
@@ -1323,20 +1360,6 @@ fn security(out: &mut Out, a: &Manifest, b: &Manifest) {
             format!("checklist item added: {}", c.item),
             None,
             Some(status(c).into()),
-        );
-    }
-    // A review that predates a risky change did not look at it.
-    let risky = out.0.iter().any(|c| c.risk == Risk::High);
-    if risky && reviewed(sa).is_some() && reviewed(sa) == reviewed(sb) {
-        out.push(
-            R::SecurityReviewStale,
-            "security.reviewed_at",
-            format!(
-                "security review ({}) predates this change",
-                reviewed(sb).unwrap_or_default()
-            ),
-            reviewed(sa),
-            reviewed(sb),
         );
     }
 }
