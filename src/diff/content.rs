@@ -94,14 +94,18 @@ fn prompt_changes(
     mb: &Manifest,
     envs: &[RenderEnv],
     changes: &mut Vec<Change>,
-) -> BTreeSet<String> {
+) -> (BTreeSet<String>, bool) {
     let (ra, rb) = (FilesRenderer::new(a, ma), FilesRenderer::new(b, mb));
     // prompt name → (file, environments where its text changed, weakened)
     let mut changed: BTreeMap<String, (String, Vec<String>, bool)> = BTreeMap::new();
     let mut broken: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut unrendered = false;
     for env in envs {
         let (old, new) = (ra.render(env), rb.render(env));
         match (old, new) {
+            // Neither side renders here (e.g. `vars` this repository does
+            // not define): what changed is judged by the template files.
+            (Err(_), Err(_)) => unrendered = true,
             (_, Err(e)) => broken
                 .entry((e.file, e.message))
                 .or_default()
@@ -158,7 +162,7 @@ fn prompt_changes(
     }
     let mut reached = ra.reached();
     reached.extend(rb.reached());
-    reached
+    (reached, unrendered)
 }
 
 /// Whether `new` only adds lines to `old`.
@@ -197,9 +201,9 @@ pub(super) fn changed_bundle(
         }
     }
     let manifest_changes = changes.len();
-    let reached = match (ma, mb) {
+    let (reached, unrendered) = match (ma, mb) {
         (Some(x), Some(y)) => prompt_changes(fa, x, fb, y, envs, &mut changes),
-        _ => BTreeSet::new(),
+        _ => (BTreeSet::new(), true),
     };
     let manifests = || [ma, mb].into_iter().flatten();
     let prompt_files: BTreeSet<String> = manifests()
@@ -219,9 +223,11 @@ pub(super) fn changed_bundle(
         if x == y || p == bundle::MANIFEST_FILE {
             continue;
         }
-        // What a prompt template says is compared as rendered text above.
-        if prompt_files.contains(p) || reached.contains(p.as_str()) {
-            if ma.is_none() || mb.is_none() {
+        // What a prompt template says is compared as rendered text above;
+        // where it could not be, a changed template is changed prompt text.
+        let template = unrendered && p.ends_with(".j2");
+        if prompt_files.contains(p) || reached.contains(p.as_str()) || template {
+            if unrendered {
                 changes.push(Change::new(
                     Rule::PromptTextChanged,
                     p.clone(),
