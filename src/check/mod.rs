@@ -388,7 +388,8 @@ fn version_findings(
     if changed
         && let (Some(base), Ok(new)) = (base_version, semver::Version::parse(version))
         && let Ok(old) = semver::Version::parse(base)
-        && new <= old
+        // Semver precedence: build metadata is never a bump.
+        && new.cmp_precedence(&old) != std::cmp::Ordering::Greater
     {
         out.push(
             Finding::error(
@@ -405,21 +406,25 @@ fn version_findings(
             )),
         );
     }
-    if let Ok(Some(meta)) = repo.release_meta(name, version)
+    if let Ok(Some(meta)) = repo.release_meta_same_version(name, version)
         && let Ok(d) = crate::digest::digest_dir(dir)
-        && d.digest != meta.digest
+        && (d.digest != meta.digest || meta.version != *version)
     {
-        out.push(
-            Finding::error(
-                "version-already-released",
-                &file,
-                format!(
-                    "{name} {version} is already released with digest {}, and this content differs",
-                    meta.digest
-                ),
+        let message = if meta.version == *version {
+            format!(
+                "{name} {version} is already released with digest {}, and this content differs",
+                meta.digest
             )
-            .at(at)
-            .hint("bump `version`: a released version never changes content"),
+        } else {
+            format!(
+                "{name} {version} is the released version {} (build metadata does not make a new version), released with digest {}",
+                meta.version, meta.digest
+            )
+        };
+        out.push(
+            Finding::error("version-already-released", &file, message)
+                .at(at)
+                .hint("bump `version`: a released version never changes content"),
         );
     }
     out

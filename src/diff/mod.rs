@@ -6,18 +6,25 @@
 //! are skipped without reading a file, so two environments of thousands of
 //! agents cost little more than the few that changed.
 
+pub mod content;
+pub mod fields;
+pub mod rules;
 pub mod semantic;
 pub mod text;
 
 use crate::bundle::{self, Manifest};
 use crate::digest;
+use crate::render::RenderEnv;
 use crate::repo::Repo;
 use crate::repo::release::ReleaseRef;
-use semantic::{Change, Risk};
+use semantic::{Change, Risk, Rule};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use text::FileDiff;
+
+pub use content::compare_files;
+use content::{changed_bundle, parse, redact};
 
 /// Where one bundle's files come from.
 #[derive(Debug, Clone)]
@@ -458,12 +465,7 @@ fn load(repo: Option<&Repo>, b: &BundleRef) -> Result<Loaded, DiffError> {
         .map(|(p, b)| (p.clone(), digest::hash_bytes(b)))
         .collect();
     let digest = digest::combine(hashes.iter().map(|(p, h)| (p.as_str(), h)));
-    let manifest = files.get(bundle::MANIFEST_FILE).and_then(|bytes| {
-        let text = std::str::from_utf8(bytes).ok()?;
-        bundle::parse_manifest(text, Path::new(bundle::MANIFEST_FILE))
-            .ok()
-            .map(|m| m.manifest)
-    });
+    let manifest = parse(&files);
     Ok(Loaded {
         files,
         manifest,
@@ -487,6 +489,11 @@ pub fn compare_with_progress(
     let names: BTreeSet<&String> = from.bundles.keys().chain(to.bundles.keys()).collect();
     let mut agents = Vec::new();
     let mut unchanged = 0;
+    // Prompts are compared as each environment renders them.
+    let envs = repo
+        .map(|r| RenderEnv::all(&r.config))
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(RenderEnv::standalone);
     progress(Some(names.len() as u64));
     for name in names {
         progress(None);
@@ -506,7 +513,7 @@ pub fn compare_with_progress(
             unchanged += 1;
             continue;
         }
-        agents.push(agent_diff(name, la.as_ref(), lb.as_ref()));
+        agents.push(agent_diff(name, la.as_ref(), lb.as_ref(), &envs));
     }
     if let (Some(repo), Some(a), Some(b)) = (repo, &from.config, &to.config) {
         vars_changes(repo, a, b, to, &mut agents);
@@ -595,7 +602,7 @@ fn vars_changes(
     agents.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
-fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
+fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>, envs: &[RenderEnv]) -> AgentDiff {
     let version = |l: Option<&Loaded>| {
         l.and_then(|l| l.manifest.as_ref())
             .map(|m| m.version.clone())
@@ -605,43 +612,16 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
         (_, None) => Status::Removed,
         _ => Status::Changed,
     };
-    let mut changes = match (
-        a.and_then(|l| l.manifest.as_ref()),
-        b.and_then(|l| l.manifest.as_ref()),
-    ) {
-        (Some(x), Some(y)) => semantic::compare(x, y),
+    let mut changes = match (a, b) {
+        (Some(x), Some(y)) => changed_bundle(
+            &x.files,
+            x.manifest.as_ref(),
+            &y.files,
+            y.manifest.as_ref(),
+            envs,
+        ),
         _ => Vec::new(),
     };
-    // A manifest that does not parse hides every change in it: that is the
-    // highest risk there is, not none.
-    for (side, l) in [("old", a), ("new", b)] {
-        if let Some(l) = l
-            && l.manifest.is_none()
-        {
-            changes.push(Change {
-                risk: Risk::High,
-                rule: "manifest-unparseable",
-                path: bundle::MANIFEST_FILE.into(),
-                summary: format!(
-                    "the {side} agent.yaml does not parse, so its changes cannot be assessed (run `agentctl validate`)"
-                ),
-                before: None,
-                after: None,
-            });
-        }
-    }
-    // Values from manifests end up in pull-request comments: redact credentials.
-    for c in &mut changes {
-        for v in [&mut c.summary]
-            .into_iter()
-            .chain(c.before.iter_mut())
-            .chain(c.after.iter_mut())
-        {
-            if let std::borrow::Cow::Owned(r) = crate::check::secrets::redact_text(v) {
-                *v = r;
-            }
-        }
-    }
     match status {
         Status::Added => {
             let write_tools = b
@@ -661,60 +641,29 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
                         .count()
                 })
                 .unwrap_or(0);
-            let risk = if write_tools > 0 {
-                Risk::High
+            let (rule, summary) = if write_tools > 0 {
+                (
+                    Rule::AgentAddedWrite,
+                    format!("new agent with {write_tools} write/destructive tool(s)"),
+                )
             } else {
-                Risk::Medium
+                (Rule::AgentAdded, "new agent".to_string())
             };
-            changes.push(Change {
-                risk,
-                rule: "agent-added",
-                path: String::new(),
-                summary: format!(
-                    "new agent{}",
-                    if write_tools > 0 {
-                        format!(" with {write_tools} write/destructive tool(s)")
-                    } else {
-                        String::new()
-                    }
-                ),
-                before: None,
-                after: version(b),
-            });
+            changes.push(Change::new(rule, String::new(), summary, None, version(b)));
         }
-        Status::Removed => changes.push(Change {
-            risk: Risk::Medium,
-            rule: "agent-removed",
-            path: String::new(),
-            summary: "agent removed".into(),
-            before: version(a),
-            after: None,
-        }),
+        Status::Removed => changes.push(Change::new(
+            Rule::AgentRemoved,
+            String::new(),
+            "agent removed",
+            version(a),
+            None,
+        )),
         Status::Changed => {}
     }
+    redact(&mut changes);
     let empty = BTreeMap::new();
     let fa = a.map(|l| &l.files).unwrap_or(&empty);
     let fb = b.map(|l| &l.files).unwrap_or(&empty);
-    let prompt_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .flat_map(|m| m.prompts.iter().map(|p| p.file.clone()))
-        .collect();
-    let eval_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .filter_map(|m| m.evals.as_ref())
-        .flat_map(|e| e.suites.iter().map(|s| s.file.clone()))
-        .collect();
-    let doc_files: BTreeSet<String> = [a, b]
-        .iter()
-        .flatten()
-        .filter_map(|l| l.manifest.as_ref())
-        .filter_map(|m| m.docs.as_ref())
-        .flat_map(|d| d.runbook.iter().chain(d.faq.iter()).cloned())
-        .collect();
     let mut files = Vec::new();
     if status == Status::Changed {
         let paths: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
@@ -728,31 +677,6 @@ fn agent_diff(name: &str, a: Option<&Loaded>, b: Option<&Loaded>) -> AgentDiff {
                 x.map(Vec::as_slice),
                 y.map(Vec::as_slice),
             ));
-            if p == bundle::MANIFEST_FILE {
-                continue;
-            }
-            let (risk, rule, what) = if prompt_files.contains(p) {
-                (Risk::Medium, "prompt-text-changed", "prompt")
-            } else if eval_files.contains(p) {
-                (Risk::Medium, "eval-suite-changed", "eval suite")
-            } else if doc_files.contains(p) {
-                (Risk::Low, "docs-changed", "doc")
-            } else {
-                (Risk::Low, "file-changed", "file")
-            };
-            let verb = match (x, y) {
-                (None, _) => "added",
-                (_, None) => "removed",
-                _ => "changed",
-            };
-            changes.push(Change {
-                risk,
-                rule,
-                path: p.clone(),
-                summary: format!("{what} {p} {verb}"),
-                before: None,
-                after: None,
-            });
         }
     }
     changes.sort_by_key(|c| std::cmp::Reverse(c.risk));

@@ -39,18 +39,30 @@ pub enum ReleaseError {
     },
     /// The version exists with other content.
     #[error(
-        "{name} {version} is already released with digest {existing}; the bundle now digests to {current}"
+        "{name} {version} is already released{} with digest {existing}; the bundle now digests to {current}",
+        released_as(.version, .released)
     )]
     VersionReused {
         /// Agent.
         name: String,
         /// Version.
         version: String,
+        /// The released version of equal semver precedence (`version`
+        /// itself, or it spelled with other build metadata).
+        released: String,
         /// Recorded digest.
         existing: String,
         /// Digest of the source now.
         current: String,
     },
+}
+
+fn released_as(version: &str, released: &str) -> String {
+    if version == released {
+        String::new()
+    } else {
+        format!(" as {released} (build metadata does not make a new version)")
+    }
 }
 
 /// What `release` did.
@@ -111,12 +123,14 @@ pub fn prepare(repo: &Repo, name: &str) -> Result<Prepared, ReleaseError> {
         message: e.to_string(),
         hint: "bundles hold regular files with plain names only".into(),
     })?;
-    let exists = match repo.release_meta(name, &version)? {
-        Some(meta) if meta.digest == digest.digest => true,
+    // Build metadata does not make another version: 1.4.0+build.7 is 1.4.0.
+    let exists = match repo.release_meta_same_version(name, &version)? {
+        Some(meta) if meta.digest == digest.digest && meta.version == version => true,
         Some(meta) => {
             return Err(ReleaseError::VersionReused {
                 name: name.to_string(),
                 version,
+                released: meta.version,
                 existing: meta.digest,
                 current: digest.digest,
             });

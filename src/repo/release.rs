@@ -125,6 +125,30 @@ impl Layout {
         Ok(Some(meta))
     }
 
+    /// The release that is `version` by semver precedence (build metadata
+    /// ignored): `version` itself if released, else another spelling of
+    /// it (`1.4.0` for `1.4.0+build.7`); `None` when neither is.
+    pub fn release_meta_same_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseMeta>, RepoError> {
+        if let Some(meta) = self.release_meta(name, version)? {
+            return Ok(Some(meta));
+        }
+        let Ok(v) = semver::Version::parse(version) else {
+            return Ok(None);
+        };
+        for other in self.release_versions(name)? {
+            if semver::Version::parse(&other)
+                .is_ok_and(|o| o.cmp_precedence(&v) == std::cmp::Ordering::Equal)
+            {
+                return self.release_meta(name, &other);
+            }
+        }
+        Ok(None)
+    }
+
     /// Recompute a release's digest from its files.
     pub fn release_digest(&self, name: &str, version: &str) -> Result<BundleDigest, RepoError> {
         let dir = self.release_path(name, version).join("bundle");
