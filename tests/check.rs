@@ -141,6 +141,33 @@ fn require_prod_roles(s: &Scratch) {
 // 1. Version bump
 // ---------------------------------------------------------------------------
 
+/// A backup owner added to a bundle signs as owner from then on: check says
+/// so, as it does for a new allowed_signers line (issue 20). A reviewer
+/// does not sign, so adding one is no trust change.
+#[test]
+fn a_new_owner_signer_is_a_trust_change_and_a_reviewer_is_not() {
+    let s = Scratch::new();
+    s.git(&["checkout", "-q", "-b", "pr"]);
+    replace_in(&s, ST_MANIFEST, "version: 1.4.0\n", "version: 1.4.1\n");
+    replace_in(
+        &s,
+        ST_MANIFEST,
+        "\nescalation:\n",
+        "  - name: Jonas Weber\n    email: jonas.weber@example.com\n    role: backup\n  - name: Lena Park\n    email: lena.park@example.com\n    role: reviewer\n\nescalation:\n",
+    );
+    s.commit_all("add a backup owner and a reviewer");
+    let report = check_json(&s, "main", 0);
+    let found = with_rule(&report, "trust-changed");
+    assert_eq!(found.len(), 1, "{report:#}");
+    let message = found[0]["message"].as_str().expect("message");
+    assert!(message.contains("jonas.weber@example.com"), "{message}");
+    assert_eq!(
+        found[0]["line"],
+        line_of(&s.read(ST_MANIFEST), "  - name: Jonas Weber"),
+        "{report:#}"
+    );
+}
+
 /// Semver precedence ignores build metadata: `1.4.0+build.7` is no bump
 /// over `1.4.0`, and with 1.4.0 released it is that released version with
 /// other content (issue 20).

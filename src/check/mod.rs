@@ -195,7 +195,8 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
             .as_ref()
             .map(|m| m.manifest.version.clone());
         let base_ref = base_side.as_ref().and_then(|s| s.bundles.get(name));
-        let base_version = base_ref.and_then(|b| base_manifest_version(repo, b));
+        let base_manifest = base_ref.and_then(|b| base_manifest(repo, b));
+        let base_version = base_manifest.as_ref().map(|m| m.version.clone());
         let change = match (&base_side, base_ref) {
             (None, _) => "unchanged",
             (Some(_), None) => "added",
@@ -229,7 +230,11 @@ pub fn check(repo: &Repo, opts: &CheckOptions) -> Result<CheckReport, CheckError
         });
         checks.push(CheckResult {
             check: "policy",
-            findings: policy_preview(repo, name, &dir, &checked),
+            findings: {
+                let mut f = policy_preview(repo, name, &dir, &checked);
+                f.extend(owner_trust_findings(base_manifest.as_ref(), &dir, &checked));
+                f
+            },
         });
         bundles.push(BundleCheck {
             name: name.clone(),
@@ -356,7 +361,7 @@ fn changed_paths(
     Ok(out)
 }
 
-fn base_manifest_version(repo: &Repo, b: &diff::BundleRef) -> Option<String> {
+fn base_manifest(repo: &Repo, b: &diff::BundleRef) -> Option<bundle::Manifest> {
     let diff::Source::Git(tree) = b.source else {
         return None;
     };
@@ -367,7 +372,52 @@ fn base_manifest_version(repo: &Repo, b: &diff::BundleRef) -> Option<String> {
     let text = std::str::from_utf8(blob.content()).ok()?;
     bundle::parse_manifest(text, Path::new(MANIFEST_FILE))
         .ok()
-        .map(|m| m.manifest.version)
+        .map(|m| m.manifest)
+}
+
+/// Owners with an email who are not reviewers earn the `owner` signing
+/// role for the bundle (`ops::verify`): one new since the base changes who
+/// can approve its releases, like a new line in allowed_signers.
+fn owner_trust_findings(
+    base: Option<&bundle::Manifest>,
+    dir: &Path,
+    checked: &bundle::Checked,
+) -> Vec<Finding> {
+    use crate::bundle::manifest::{Owner, OwnerRole};
+    let (Some(base), Some(loaded)) = (base, &checked.manifest) else {
+        return Vec::new();
+    };
+    let signer = |o: &Owner| o.role != OwnerRole::Reviewer && o.email.is_some();
+    let before: BTreeSet<&str> = base
+        .owners
+        .iter()
+        .filter(|o| signer(o))
+        .filter_map(|o| o.email.as_deref())
+        .collect();
+    let file = dir.join(MANIFEST_FILE);
+    let mut out = Vec::new();
+    for (i, o) in loaded.manifest.owners.iter().enumerate() {
+        let Some(email) = o.email.as_deref().filter(|_| signer(o)) else {
+            continue;
+        };
+        if before.contains(email) {
+            continue;
+        }
+        out.push(
+            rules::TRUST_CHANGED
+                .finding(
+                    &file,
+                    format!(
+                        "{} ({email}) can now sign as owner ({} owner)",
+                        o.name,
+                        format!("{:?}", o.role).to_lowercase()
+                    ),
+                )
+                .at(loaded.map.value(&format!("/owners/{i}")))
+                .hint("a new owner signer can approve this agent's releases; make sure the right people reviewed this"),
+        );
+    }
+    out
 }
 
 fn version_findings(
