@@ -2458,6 +2458,30 @@ fn secrets_in_manifest_values_are_redacted_from_change_summaries() {
     }
 }
 
+#[test]
+fn a_credential_that_is_one_only_by_its_key_is_redacted_from_change_values() {
+    let pair = Pair::support_triage();
+    // Assembled here so this file holds no credential-shaped literal.
+    let value = ["Qm7", "Rn2Sx8Tz4Uv1Wy6Xa3Bc"].concat();
+    replace_once(
+        &pair.new_dir(),
+        MANIFEST,
+        "    top_p: 0.9\n",
+        &format!("    top_p: 0.9\n    api_key: \"{value}\"\n"),
+    );
+    for format in ["human", "markdown", "json"] {
+        let text = pair.diff_text(&["--format", format]);
+        assert!(
+            text.contains("api_key"),
+            "{format}: the change is shown:\n{text}"
+        );
+        assert!(
+            !text.contains(&value[4..12]),
+            "{format} output shows the api_key value:\n{text}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 7. Directories of bundles: agents added and removed
 // ---------------------------------------------------------------------------

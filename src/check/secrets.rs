@@ -619,9 +619,9 @@ pub fn is_placeholder(value: &str, assigned: bool) -> bool {
         Regex::new(r"(?i)^(?:your|my|the|insert|enter|put|replace|paste|add|set|some|fake|dummy|sample|test|example)[-_ ]?[a-z_ \-]*$")
             .expect("valid")
     });
-    // `xoxb-your-token`, `sk-your-key-here`: a token prefix and words.
+    // `xoxb-your-token`, `sk-your-key-here`: a token prefix and lowercase words.
     static WORDY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^[a-z0-9]{1,12}[-_](?:[a-z0-9]{1,12}[-_])?(?:your|my|insert|enter|replace|paste|put|fake|dummy|sample|example|test)[-_ ][a-z_ \-]*$")
+        Regex::new(r"^[a-z0-9]{1,12}[-_](?:[a-z0-9]{1,12}[-_])?(?:your|my|insert|enter|replace|paste|put|fake|dummy|sample|example|test)[-_ ][a-z_ \-]*$")
             .expect("valid")
     });
     static ENV_NAME: LazyLock<Regex> =

@@ -35,6 +35,20 @@ pub fn compare_files(
 /// Values from manifests end up in pull-request comments: redact credentials.
 pub(super) fn redact(changes: &mut [Change]) {
     for c in changes {
+        // A bare value may be a credential only by its key (`api_key: …`).
+        let key = c.path.rsplit('.').next().unwrap_or_default().to_string();
+        for v in c.before.iter_mut().chain(c.after.iter_mut()) {
+            let framed = format!("{key}: {v}");
+            if matches!(
+                crate::check::secrets::redact_text(&framed),
+                std::borrow::Cow::Owned(_)
+            ) {
+                if v.len() >= 4 {
+                    c.summary = c.summary.replace(v.as_str(), "[REDACTED]");
+                }
+                *v = "[REDACTED]".into();
+            }
+        }
         for v in [&mut c.summary]
             .into_iter()
             .chain(c.before.iter_mut())
