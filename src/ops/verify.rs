@@ -301,66 +301,6 @@ pub fn owner_emails(repo: &Layout, name: &str, version: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Whether an environment's signature policy is met; `None` when it requires no roles.
-#[derive(Debug, Clone, Serialize)]
-pub struct Approval {
-    /// Environment.
-    pub environment: String,
-    /// Roles required.
-    pub required: Vec<String>,
-    /// Roles no valid signature fills.
-    pub missing: Vec<String>,
-    /// Who could sign each missing role.
-    pub could_sign: BTreeMap<String, Vec<String>>,
-}
-
-/// Evaluate an environment's required roles against signature results.
-pub fn approval(
-    repo: &Layout,
-    trust: &Trust,
-    env: &str,
-    name: &str,
-    version: &str,
-    sigs: &[SignatureResult],
-) -> Option<Approval> {
-    let (_, cfg) = repo.config.environment(env)?;
-    if cfg.required_roles.is_empty() {
-        return None;
-    }
-    // One key is one person, whatever principals it is listed under: group
-    // good signatures by key so one key cannot fill two distinct roles.
-    let mut holders: Vec<(String, Vec<String>)> = Vec::new();
-    for s in sigs.iter().filter(|s| s.verdict == Verdict::Good) {
-        let id = s.key.clone().unwrap_or_else(|| s.principal.clone());
-        match holders.iter_mut().find(|(k, _)| *k == id) {
-            Some((_, roles)) => {
-                for r in &s.roles {
-                    if !roles.contains(r) {
-                        roles.push(r.clone());
-                    }
-                }
-            }
-            None => holders.push((id, s.roles.clone())),
-        }
-    }
-    let missing = signing::missing_roles(&cfg.required_roles, &holders, cfg.distinct_signers);
-    let mut could_sign = BTreeMap::new();
-    for role in &missing {
-        let who = if role == "owner" {
-            owner_emails(repo, name, version)
-        } else {
-            trust.roles.get(role).cloned().unwrap_or_default()
-        };
-        could_sign.insert(role.clone(), who);
-    }
-    Some(Approval {
-        environment: env.to_string(),
-        required: cfg.required_roles.clone(),
-        missing,
-        could_sign,
-    })
-}
-
 /// The gates one environment applies to a release it pins.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvGates {

@@ -568,12 +568,6 @@ fn write_file(root: &Path, rel: &str, content: Option<&[u8]>) -> Result<(), Repo
     Ok(())
 }
 
-/// Write a file atomically under `root` (never through a link).
-pub fn write_atomic(root: &Path, rel: &str, bytes: &[u8]) -> Result<(), RepoError> {
-    files::write(root, Path::new(rel), bytes)?;
-    Ok(())
-}
-
 /// Finish or discard a journal left by a killed process, if the lock is free.
 ///
 /// On a checkout agentctl cannot write (read-only mount, another user's
